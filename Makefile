@@ -1,0 +1,57 @@
+# Two entry points, each doing its own set-up: `make test` and `make bench`.
+# .venv holds the build requirements, the package (editable, compiled by scikit-build-core into
+# build/) and the test or bench extras. The ONNX Runtime headers are fetched by the CMake build
+# when none are installed (cmake/fetch-ort-headers.sh).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+# CI builds with -Werror; a user's build does not fail on a new compiler's new warning.
+WERROR ?= OFF
+BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: all build test bench bench-quick lint sanitize fuzz clean
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.build-deps: pyproject.toml | $(PY)
+	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.13" "numpy>=2.0"
+	touch $@
+
+build: $(VENV)/.build-deps
+	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
+
+test: build
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: build
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+bench-quick: build
+	$(PY) -m benchmarks --quick $(BENCH_ARGS)
+
+lint: build
+	$(PY) -m ruff check python tests benchmarks
+	$(PY) -m mypy
+
+fuzz: build
+	ORTBIND_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/test_fuzz.py $(PYTEST_ARGS)
+
+# The test suite against an ASan + UBSan build of _core. The sanitizer runtimes must be loaded
+# before the interpreter, hence LD_PRELOAD; leak reports from CPython itself are not ours to fix.
+sanitize: $(VENV)/.build-deps
+	$(PIP) install -q --no-build-isolation -Ccmake.define.ORTBIND_SANITIZE=ON \
+	  -Cbuild-dir=build/sanitize -e ".[test]"
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(PY) -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
+
+clean:
+	rm -rf build $(VENV) benchmarks/results

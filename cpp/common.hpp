@@ -1,0 +1,102 @@
+// Always the first include of every ortbind translation unit: one place decides how ONNX Runtime,
+// pybind11 and numpy's C API are brought in, so no file can see them configured differently.
+#pragma once
+
+// The C++ API is used over a runtime that is dlopen'ed at import (loader.cpp), so its global API
+// pointer must be set by us (Ort::InitApi) rather than by a static initializer that would need
+// OrtGetApiBase at link time.
+#ifndef ORT_API_MANUAL_INIT
+#define ORT_API_MANUAL_INIT
+#endif
+#include <onnxruntime_cxx_api.h>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+// numpy's C API is one table per extension: module.cpp imports it, every other file refers to it.
+#define PY_ARRAY_UNIQUE_SYMBOL ortbind_ARRAY_API
+#ifndef ORTBIND_IMPORT_NUMPY
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace py = pybind11;
+
+namespace ortbind {
+
+// The C API table of the loaded runtime; valid once loader.cpp has run (module import).
+const OrtApi& api();
+
+// An error reported by ONNX Runtime through an OrtStatus; translated to the ortbind exception
+// class for its code (errors.cpp).
+class OrtError : public std::runtime_error {
+ public:
+  OrtError(OrtErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  OrtErrorCode code() const { return code_; }
+
+ private:
+  OrtErrorCode code_;
+};
+
+// The one door from an OrtStatus to an exception: releases the status and throws OrtError when
+// it is not OK. Every C API call of ortbind goes through it (the C++ API's Ort::Exception is
+// translated by the same code, see errors.cpp).
+inline void check(OrtStatus* status) {
+  if (status == nullptr) return;
+  const OrtErrorCode code = api().GetErrorCode(status);
+  std::string message = api().GetErrorMessage(status);
+  api().ReleaseStatus(status);
+  throw OrtError(code, message);
+}
+
+// For the few calls made where no exception may leave (a signal handler, the timer thread, a
+// destructor) and whose status carries nothing to act on: the status is released unread.
+inline void discard(OrtStatus* status) noexcept {
+  if (status != nullptr) api().ReleaseStatus(status);
+}
+
+// Errors that ortbind itself finds before ONNX Runtime sees the data. Each kind maps to one Python
+// class of the hierarchy, which also derives from the builtin named in the comment.
+enum class Problem {
+  Shape,      // ShapeError: ValueError
+  DType,      // DTypeError: TypeError
+  Kind,       // KindError: TypeError (a sequence where a tensor is expected, None, ...)
+  Name,       // InputNameError: KeyError
+  Value,      // InvalidValueError: ValueError
+  Closed,     // ClosedError: ValueError
+  Cancelled,  // Cancelled
+  Timeout,    // RunTimeout: Cancelled, TimeoutError
+  Env,        // EnvError: RuntimeError
+};
+
+class ValidationError : public std::runtime_error {
+ public:
+  ValidationError(Problem problem, const std::string& message)
+      : std::runtime_error(message), problem_(problem) {}
+  Problem problem() const { return problem_; }
+
+ private:
+  Problem problem_;
+};
+
+[[noreturn]] inline void fail(Problem problem, const std::string& message) {
+  throw ValidationError(problem, message);
+}
+
+// Python's repr of a name, for messages: input 'x'.
+inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
+// Area registration, one per source file; module.cpp calls them in order.
+void bind_errors(py::module_& m);
+void bind_loader(py::module_& m);
+void bind_env(py::module_& m);
+void bind_contract(py::module_& m);
+void bind_cancel(py::module_& m);
+void bind_session(py::module_& m);
+
+}  // namespace ortbind

@@ -1,0 +1,497 @@
+// ortbind.Session's native half: owns one Ort::Session, describes its signature, and runs it.
+// The hot path (run) converts feeds to OrtValues over the callers' buffers, checks the compiled
+// contract, releases the GIL around Run and returns numpy views over the runtime's outputs.
+#include "common.hpp"
+
+#include "cancel.hpp"
+#include "contract.hpp"
+#include "env.hpp"
+#include "types.hpp"
+#include "value.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <shared_mutex>
+
+namespace ortbind {
+namespace {
+
+// A short array on the stack, spilling to the heap past N: one run touches a few values, and the
+// hot path should not allocate for them.
+template <typename T, size_t N>
+class SmallArray {
+ public:
+  explicit SmallArray(size_t size, T fill) : size_(size) {
+    if (size > N) heap_.assign(size, fill);
+    else std::fill(inline_, inline_ + size, fill);
+  }
+  T* data() { return size_ > N ? heap_.data() : inline_; }
+  T& operator[](size_t i) { return data()[i]; }
+  size_t size() const { return size_; }
+
+ private:
+  size_t size_;
+  T inline_[N];
+  std::vector<T> heap_;
+};
+
+// OrtValues made for one run, released when the run is over (outputs handed to Python are
+// released from here first).
+class RunValues {
+ public:
+  explicit RunValues(size_t size) : values_(size, nullptr) {}
+  ~RunValues() {
+    for (size_t i = 0; i < values_.size(); ++i)
+      if (values_[i] != nullptr) api().ReleaseValue(values_[i]);
+  }
+  OrtValue*& operator[](size_t i) { return values_[i]; }
+  OrtValue** data() { return values_.data(); }
+  OwnedValue take(size_t i) {
+    OwnedValue owned(values_[i]);
+    values_[i] = nullptr;
+    return owned;
+  }
+
+ private:
+  SmallArray<OrtValue*, 16> values_;
+};
+
+struct StatusGuard {
+  OrtStatus* status = nullptr;
+  ~StatusGuard() {
+    if (status != nullptr) api().ReleaseStatus(status);
+  }
+  OrtStatus* release() { return std::exchange(status, nullptr); }
+};
+
+PyTypeObject* g_result_type = nullptr;  // ortbind.Result, registered by the Python package
+
+GraphOptimizationLevel parse_optimization(const std::string& name) {
+  if (name == "disabled") return ORT_DISABLE_ALL;
+  if (name == "basic") return ORT_ENABLE_BASIC;
+  if (name == "extended") return ORT_ENABLE_EXTENDED;
+  if (name == "all") return ORT_ENABLE_ALL;
+  fail(Problem::Value, "optimization must be 'disabled', 'basic', 'extended' or 'all', not " + quoted(name));
+}
+
+ExecutionMode parse_execution_mode(const std::string& name) {
+  if (name == "sequential") return ORT_SEQUENTIAL;
+  if (name == "parallel") return ORT_PARALLEL;
+  fail(Problem::Value, "execution_mode must be 'sequential' or 'parallel', not " + quoted(name));
+}
+
+}  // namespace
+
+class Session {
+ public:
+  Session(py::handle model, std::optional<Env> env, std::optional<std::vector<std::string>> providers,
+          const std::string& optimization, std::optional<int> intra_op_threads,
+          std::optional<int> inter_op_threads, const std::string& execution_mode,
+          std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config) {
+    env_ = env ? env->core : nullptr;
+    Ort::SessionOptions options;
+    options.SetGraphOptimizationLevel(parse_optimization(optimization));
+    options.SetExecutionMode(parse_execution_mode(execution_mode));
+    for (const auto& [name, value] : free_dimensions)
+      check(api().AddFreeDimensionOverrideByName(options, name.c_str(), value));
+    for (const auto& [key, value] : config) options.AddConfigEntry(key.c_str(), value.c_str());
+    if (providers) add_providers(options, *providers);
+
+    // The model: a path, or bytes-like. For bytes the buffer is held (and a bytearray cannot be
+    // resized) while ONNX Runtime parses it; ONNX Runtime copies what it needs, so the caller may
+    // change or drop the bytes once the session exists.
+    std::optional<std::string> path;
+    Py_buffer view{};
+    bool have_view = false;
+    if (py::isinstance<py::str>(model) || py::hasattr(model, "__fspath__")) {
+      path = py::module_::import("os").attr("fsdecode")(model).cast<std::string>();
+    } else if (PyObject_CheckBuffer(model.ptr())) {
+      if (PyObject_GetBuffer(model.ptr(), &view, PyBUF_CONTIG_RO) != 0) throw py::error_already_set();
+      have_view = true;
+    } else {
+      fail(Problem::Kind, std::string("model must be a path (str or os.PathLike) or bytes-like, not ") +
+                              Py_TYPE(model.ptr())->tp_name);
+    }
+    struct ViewGuard {
+      Py_buffer* view;
+      bool active;
+      ~ViewGuard() {
+        if (active) PyBuffer_Release(view);
+      }
+    } guard{&view, have_view};
+
+    {
+      py::gil_scoped_release release;
+      if (!env_) env_ = default_env();
+      if (env_->settings().global_thread_pools) {
+        if (intra_op_threads || inter_op_threads) {
+          fail(Problem::Value, "this session's Env has global thread pools, so intra_op_threads and "
+                               "inter_op_threads belong to the Env, not the Session");
+        }
+        options.DisablePerSessionThreads();
+      } else {
+        if (intra_op_threads) options.SetIntraOpNumThreads(*intra_op_threads);
+        if (inter_op_threads) options.SetInterOpNumThreads(*inter_op_threads);
+      }
+      if (path) session_ = Ort::Session(env_->env(), path->c_str(), options);
+      else session_ = Ort::Session(env_->env(), view.buf, static_cast<size_t>(view.len), options);
+    }
+    describe_signature();
+  }
+
+  ~Session() {
+    if (session_) {
+      py::gil_scoped_release release;
+      session_ = Ort::Session(nullptr);
+    }
+  }
+
+  void close() {
+    if (closed_.exchange(true)) return;
+    // The GIL is released while waiting: a run in flight needs it to finish.
+    py::gil_scoped_release release;
+    std::unique_lock<std::shared_mutex> lock(lifecycle_);
+    session_ = Ort::Session(nullptr);
+  }
+
+  bool closed() const { return closed_.load(); }
+
+  py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout,
+                 std::shared_ptr<CancelToken> cancel, std::shared_ptr<Contract> contract_arg) {
+    if (closed_.load()) fail(Problem::Closed, "the session is closed");
+    const Contract* contract = contract_arg ? contract_arg.get() : contract_.get();
+    if (contract != nullptr && contract->owner != this)
+      fail(Problem::Value, "that contract was compiled for another session");
+
+    const size_t n_inputs = input_names_.size();
+    RunValues inputs(n_inputs);
+    // Arrays whose buffers the input values view: held until Run returns.
+    std::vector<py::object> keep;
+    keep.reserve(n_inputs);
+    std::optional<Bindings> bindings;
+    if (contract != nullptr) bindings.emplace(*contract);
+
+    size_t given = 0;
+    if (PyDict_Check(feeds.ptr())) {
+      PyObject* key = nullptr;
+      PyObject* value = nullptr;
+      Py_ssize_t pos = 0;
+      while (PyDict_Next(feeds.ptr(), &pos, &key, &value)) {
+        const size_t index = input_index(key);
+        add_input(index, value, inputs, keep, contract, bindings);
+        ++given;
+      }
+    } else if (PyArray_Check(feeds.ptr()) && n_inputs == 1) {
+      add_input(0, feeds.ptr(), inputs, keep, contract, bindings);
+      given = 1;
+    } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
+      for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {
+        auto pair = item.cast<py::tuple>();
+        add_input(input_index(pair[0].ptr()), pair[1].ptr(), inputs, keep, contract, bindings);
+        ++given;
+      }
+    } else {
+      fail(Problem::Kind, std::string("feeds must be a dict of input name to value") +
+                              (n_inputs == 1 ? " (or one array for this single-input model)" : "") +
+                              ", not " + Py_TYPE(feeds.ptr())->tp_name);
+    }
+
+    // Inputs left out: an absent optional is fine, anything else is missing.
+    SmallArray<const char*, 16> input_names(n_inputs, nullptr);
+    size_t n_run_inputs = 0;
+    if (given != n_inputs || n_inputs > 0) {
+      std::vector<std::string> missing;
+      for (size_t i = 0; i < n_inputs; ++i) {
+        if (inputs[i] != nullptr) {
+          input_names[n_run_inputs] = input_name_ptrs_[i];
+          inputs[n_run_inputs] = inputs[i];
+          if (n_run_inputs != i) inputs[i] = nullptr;
+          ++n_run_inputs;
+        } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL) {
+          missing.push_back(input_names_[i]);
+        }
+      }
+      if (!missing.empty()) {
+        fail(Problem::Name, py::module_::import("ortbind._convert").attr("missing_message")(missing, input_names_)
+                                .cast<std::string>());
+      }
+    }
+
+    // Outputs: the model's order, or the caller's.
+    SmallArray<size_t, 16> selected(outputs.is_none() ? output_names_.size() : py::len(outputs), 0);
+    if (outputs.is_none()) {
+      for (size_t i = 0; i < selected.size(); ++i) selected[i] = i;
+    } else {
+      if (py::isinstance<py::str>(outputs))
+        fail(Problem::Kind, "outputs must be a sequence of output names, not one str");
+      size_t k = 0;
+      for (py::handle name : outputs) selected[k++] = output_index(name.ptr());
+    }
+    const size_t n_outputs = selected.size();
+    SmallArray<const char*, 16> output_names(n_outputs, nullptr);
+    for (size_t k = 0; k < n_outputs; ++k) output_names[k] = output_name_ptrs_[selected[k]];
+    RunValues results(n_outputs);
+    SmallArray<PyObject*, 16> preallocated(n_outputs, nullptr);
+    if (!out.is_none()) bind_preallocated(out, selected, results, preallocated, keep, contract, bindings);
+
+    RunControl control(std::move(cancel), timeout.is_none() ? -1.0 : timeout.cast<double>());
+    StatusGuard status;
+    bool closed_meanwhile = false;
+    {
+      py::gil_scoped_release release;
+      std::shared_lock<std::shared_mutex> lock(lifecycle_);
+      if (closed_.load()) {
+        closed_meanwhile = true;
+      } else {
+        control.start();
+        status.status = api().Run(session_, control.options(), input_names.data(), inputs.data(), n_run_inputs,
+                                  output_names.data(), n_outputs, results.data());
+        control.stop();
+      }
+    }
+    if (closed_meanwhile) fail(Problem::Closed, "the session was closed before the run started");
+    if (status.status != nullptr) {
+      control.raise_if_stopped();
+      check(status.release());
+    }
+    return collect(selected, results, preallocated, contract, bindings);
+  }
+
+  py::list describe(bool inputs) const {
+    const auto& names = inputs ? input_names_ : output_names_;
+    const auto& types = inputs ? input_types_ : output_types_;
+    py::list result;
+    for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(names[i], types[i].to_python(), types[i].describe()));
+    return result;
+  }
+
+  py::dict metadata() {
+    ensure_open();
+    Ort::AllocatorWithDefaultOptions allocator;
+    Ort::ModelMetadata meta = session_.GetModelMetadata();
+    py::dict result;
+    result["producer"] = std::string(meta.GetProducerNameAllocated(allocator).get());
+    result["graph_name"] = std::string(meta.GetGraphNameAllocated(allocator).get());
+    result["graph_description"] = std::string(meta.GetGraphDescriptionAllocated(allocator).get());
+    result["domain"] = std::string(meta.GetDomainAllocated(allocator).get());
+    result["description"] = std::string(meta.GetDescriptionAllocated(allocator).get());
+    result["version"] = meta.GetVersion();
+    py::dict custom;
+    for (auto& key : meta.GetCustomMetadataMapKeysAllocated(allocator)) {
+      custom[py::str(key.get())] = std::string(meta.LookupCustomMetadataMapAllocated(key.get(), allocator).get());
+    }
+    result["custom"] = custom;
+    return result;
+  }
+
+  void set_contract(std::shared_ptr<Contract> contract) {
+    if (contract && contract->owner != this) fail(Problem::Value, "that contract was compiled for another session");
+    contract_ = std::move(contract);
+  }
+
+  std::shared_ptr<Contract> compile(py::sequence inputs, py::sequence outputs, py::sequence symbols) const {
+    return compile_contract(this, input_names_, output_names_, inputs, outputs, symbols);
+  }
+
+  Env env() const { return Env{env_}; }
+
+ private:
+  void ensure_open() const {
+    if (closed_.load()) fail(Problem::Closed, "the session is closed");
+  }
+
+  void add_providers(Ort::SessionOptions& options, const std::vector<std::string>& providers) {
+    char** names = nullptr;
+    int count = 0;
+    check(api().GetAvailableProviders(&names, &count));
+    std::vector<std::string> available(names, names + count);
+    check(api().ReleaseAvailableProviders(names, count));
+    for (const auto& provider : providers) {
+      if (std::find(available.begin(), available.end(), provider) == available.end()) {
+        std::string list;
+        for (const auto& a : available) list += (list.empty() ? "" : ", ") + quoted(a);
+        fail(Problem::Value, "execution provider " + quoted(provider) +
+                                 " is not in this ONNX Runtime; it has " + list);
+      }
+      // The CPU provider is always last in line and needs no registration.
+      if (provider != "CPUExecutionProvider") options.AppendExecutionProvider(provider, {});
+    }
+  }
+
+  void describe_signature() {
+    Ort::AllocatorWithDefaultOptions allocator;
+    const size_t n_in = session_.GetInputCount();
+    const size_t n_out = session_.GetOutputCount();
+    py::dict input_index, output_index;
+    for (size_t i = 0; i < n_in; ++i) {
+      input_names_.emplace_back(session_.GetInputNameAllocated(i, allocator).get());
+      input_types_.push_back(describe_type(session_.GetInputTypeInfo(i).GetConst()));
+      input_index[py::str(input_names_.back())] = i;
+    }
+    for (size_t i = 0; i < n_out; ++i) {
+      output_names_.emplace_back(session_.GetOutputNameAllocated(i, allocator).get());
+      output_types_.push_back(describe_type(session_.GetOutputTypeInfo(i).GetConst()));
+      output_index[py::str(output_names_.back())] = i;
+    }
+    // Pointers into the strings above: built after every string is in place.
+    for (const auto& name : input_names_) input_name_ptrs_.push_back(name.c_str());
+    for (const auto& name : output_names_) output_name_ptrs_.push_back(name.c_str());
+    input_index_ = std::move(input_index);
+    output_index_ = std::move(output_index);
+  }
+
+  size_t lookup(PyObject* key, const py::dict& index, const std::vector<std::string>& names, const char* role) const {
+    if (!PyUnicode_Check(key)) {
+      fail(Problem::Name, std::string(role) + " names must be str, not " + Py_TYPE(key)->tp_name + " " +
+                              py::repr(key).cast<std::string>());
+    }
+    PyObject* found = PyDict_GetItemWithError(index.ptr(), key);
+    if (found == nullptr) {
+      if (PyErr_Occurred()) throw py::error_already_set();
+      fail(Problem::Name, py::module_::import("ortbind._convert").attr("unknown_message")(role, py::handle(key), names)
+                              .cast<std::string>());
+    }
+    return PyLong_AsSize_t(found);
+  }
+
+  size_t input_index(PyObject* key) const { return lookup(key, input_index_, input_names_, "input"); }
+  size_t output_index(PyObject* key) const { return lookup(key, output_index_, output_names_, "output"); }
+
+  void add_input(size_t index, PyObject* value, RunValues& inputs, std::vector<py::object>& keep,
+                 const Contract* contract, std::optional<Bindings>& bindings) {
+    const ValueType& type = input_types_[index];
+    if (type.kind != ONNX_TYPE_TENSOR) {
+      inputs[index] = value_from_python(value, type, "input", input_names_[index], keep);
+      return;
+    }
+    ONNXTensorElementDataType element = type.element;
+    const TensorRule* rule = contract != nullptr ? &contract->inputs[index] : nullptr;
+    py::object array = input_array(value, element, "input", input_names_[index]);
+    auto* arr = reinterpret_cast<PyArrayObject*>(array.ptr());
+    if (rule != nullptr) bindings->check(*rule, true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+    inputs[index] = tensor_over_array(arr, element);
+    keep.push_back(std::move(array));
+  }
+
+  void bind_preallocated(py::handle out, const SmallArray<size_t, 16>& selected_in, RunValues& results,
+                         SmallArray<PyObject*, 16>& preallocated, std::vector<py::object>& keep,
+                         const Contract* contract, std::optional<Bindings>& bindings) {
+    auto& selected = const_cast<SmallArray<size_t, 16>&>(selected_in);
+    if (!PyDict_Check(out.ptr())) fail(Problem::Kind, "out must be a dict of output name to numpy array");
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(out.ptr(), &pos, &key, &value)) {
+      const size_t index = output_index(key);
+      const std::string& name = output_names_[index];
+      size_t slot = selected.size();
+      for (size_t k = 0; k < selected.size(); ++k)
+        if (selected[k] == index) slot = k;
+      if (slot == selected.size()) fail(Problem::Name, "out names output " + quoted(name) + ", which this run does not request");
+      const ValueType& type = output_types_[index];
+      if (type.kind != ONNX_TYPE_TENSOR || type.element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING)
+        fail(Problem::Kind, "output " + quoted(name) + " is a " + type.describe() + "; only numeric tensors can be preallocated");
+      if (!PyArray_Check(value))
+        fail(Problem::Kind, "out[" + quoted(name) + "] must be a numpy array, not " + Py_TYPE(value)->tp_name);
+      auto* arr = reinterpret_cast<PyArrayObject*>(value);
+      if (!dtype_matches(PyArray_DESCR(arr), type.element))
+        fail(Problem::DType, "out[" + quoted(name) + "] has dtype " + dtype_name(PyArray_DESCR(arr)) + ", but output " +
+                                 quoted(name) + " is " + element_name(type.element));
+      if (!PyArray_CHKFLAGS(arr, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED) || !PyArray_ISNOTSWAPPED(arr))
+        fail(Problem::Value, "out[" + quoted(name) + "] must be C-contiguous, aligned and in native byte order: "
+                             "the run writes into its buffer");
+      if (!PyArray_ISWRITEABLE(arr)) fail(Problem::Value, "out[" + quoted(name) + "] is read-only");
+      if (contract != nullptr) bindings->check(contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+      results[slot] = tensor_over_array(arr, type.element);
+      preallocated[slot] = value;
+      keep.push_back(py::reinterpret_borrow<py::object>(value));
+    }
+  }
+
+  py::object collect(SmallArray<size_t, 16>& selected, RunValues& results, SmallArray<PyObject*, 16>& preallocated,
+                     const Contract* contract, std::optional<Bindings>& bindings) {
+    py::object result = g_result_type != nullptr
+                            ? py::reinterpret_steal<py::object>(PyDict_Type.tp_new(g_result_type, empty_args().ptr(), nullptr))
+                            : py::reinterpret_steal<py::object>(PyDict_New());
+    if (!result) throw py::error_already_set();
+    std::optional<std::string> broken;
+    for (size_t k = 0; k < selected.size(); ++k) {
+      const size_t index = selected[k];
+      py::object value;
+      if (preallocated[k] != nullptr) {
+        value = py::reinterpret_borrow<py::object>(preallocated[k]);
+      } else {
+        value = value_to_python(results.take(k), "output", output_names_[index]);
+      }
+      if (contract != nullptr && !broken && PyArray_Check(value.ptr())) {
+        auto* arr = reinterpret_cast<PyArrayObject*>(value.ptr());
+        try {
+          bindings->check(contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+        } catch (const ValidationError& e) {
+          broken = e.what();
+        }
+      }
+      if (PyDict_SetItem(result.ptr(), py::str(output_names_[index]).ptr(), value.ptr()) != 0)
+        throw py::error_already_set();
+    }
+    if (broken) {
+      // The results are complete; the error carries them so that no work is lost.
+      py::object cls = py::module_::import("ortbind._core").attr("OutputShapeError");
+      py::object error = cls(*broken);
+      error.attr("result") = result;
+      PyErr_SetObject(cls.ptr(), error.ptr());
+      throw py::error_already_set();
+    }
+    return result;
+  }
+
+  static const py::tuple& empty_args() {
+    static py::tuple* empty = new py::tuple();
+    return *empty;
+  }
+
+  // Declared first, destroyed last: the environment outlives the session that runs in it.
+  std::shared_ptr<EnvCore> env_;
+  Ort::Session session_{nullptr};
+  std::vector<std::string> input_names_, output_names_;
+  std::vector<const char*> input_name_ptrs_, output_name_ptrs_;
+  std::vector<ValueType> input_types_, output_types_;
+  py::dict input_index_, output_index_;  // name -> position, looked up with the caller's str
+  std::shared_ptr<Contract> contract_;   // the model's contract, set by the Python layer
+  // Runs hold it shared for the length of Run; close() takes it exclusively, so it waits for runs
+  // in flight and never frees the session under one.
+  mutable std::shared_mutex lifecycle_;
+  std::atomic<bool> closed_{false};
+};
+
+void bind_session(py::module_& m) {
+  m.def("_set_result_type", [](py::handle type) {
+    if (!PyType_Check(type.ptr()) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(type.ptr()), &PyDict_Type))
+      fail(Problem::Kind, "the result type must be a dict subclass");
+    Py_INCREF(type.ptr());  // kept for the life of the process
+    g_result_type = reinterpret_cast<PyTypeObject*>(type.ptr());
+  });
+
+  py::class_<Session>(m, "Session", py::dynamic_attr())
+      .def(py::init<py::handle, std::optional<Env>, std::optional<std::vector<std::string>>, const std::string&,
+                    std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
+                    std::map<std::string, std::string>>(),
+           py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
+           py::arg("optimization") = "all", py::arg("intra_op_threads") = py::none(),
+           py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
+           py::arg("free_dimensions") = std::map<std::string, int64_t>{},
+           py::arg("config") = std::map<std::string, std::string>{})
+      .def("run", &Session::run, py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(),
+           py::arg("out") = py::none(), py::arg("timeout") = py::none(), py::arg("cancel") = nullptr,
+           py::arg("contract") = nullptr)
+      .def("close", &Session::close)
+      .def_property_readonly("closed", &Session::closed)
+      .def_property_readonly("env", &Session::env)
+      .def("_describe", &Session::describe, py::arg("inputs"))
+      .def("_metadata", &Session::metadata)
+      .def("_set_contract", &Session::set_contract)
+      .def("_compile_contract", &Session::compile, py::arg("inputs"), py::arg("outputs"), py::arg("symbols"));
+}
+
+}  // namespace ortbind

@@ -1,0 +1,41 @@
+#pragma once
+#include "common.hpp"
+#include "types.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace ortbind {
+
+struct ValueDeleter {
+  void operator()(OrtValue* value) const { api().ReleaseValue(value); }
+};
+using OwnedValue = std::unique_ptr<OrtValue, ValueDeleter>;
+
+// The CPU memory description every wrapped numpy buffer is given with; made once.
+const OrtMemoryInfo* cpu_memory();
+
+// An array that can be handed to ONNX Runtime as it is for a tensor of `element`: the same array
+// when it is C-contiguous, aligned, in native byte order and of exactly that element type (the
+// zero-copy case); a contiguous copy when only the layout differs. Anything else (another element
+// type, a non-array) goes through ortbind._convert, which converts Python scalars and lists to the
+// declared type and refuses any conversion that would change a number.
+// `what` names the value for messages ("input 'x'").
+py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role,
+                       const std::string& name);
+
+// A tensor OrtValue over the array's own buffer (strings are copied: ONNX Runtime stores them as
+// std::string). The array must outlive the value; the caller keeps it.
+OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType element);
+
+// Any ONNX value from Python (tensor, sequence, map, optional) for a declared type; arrays whose
+// buffers the result views are appended to `keep`.
+OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role,
+                            const std::string& name, std::vector<py::object>& keep);
+
+// The Python form of an output, taking ownership of it: a tensor becomes a numpy array over the
+// OrtValue's buffer, whose base (a capsule) owns the OrtValue; strings become a numpy str array;
+// sequences lists, maps dicts, an absent optional None.
+py::object value_to_python(OwnedValue value, const char* role, const std::string& name);
+
+}  // namespace ortbind
