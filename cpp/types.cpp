@@ -144,7 +144,9 @@ std::string ValueType::describe() const {
     case ONNX_TYPE_SPARSETENSOR: return std::string("sparse_tensor(") + element_name(element) + ")";
     case ONNX_TYPE_SEQUENCE: return "sequence<" + contained->describe() + ">";
     case ONNX_TYPE_MAP:
-      return std::string("map<") + element_name(key) + ", " + contained->describe() + ">";
+      // A map's values are tensors of one element each: named by their element type alone.
+      return std::string("map<") + element_name(key) + ", " +
+             (contained->kind == ONNX_TYPE_TENSOR ? element_name(contained->element) : contained->describe()) + ">";
     case ONNX_TYPE_OPTIONAL: return "optional<" + contained->describe() + ">";
     default: return "unknown";
   }

@@ -39,6 +39,15 @@ def _describe(value: Any) -> str:
 
 
 def _strings(value: Any, what: str) -> np.ndarray[Any, Any]:
+    array = _string_array(value, what)
+    # ONNX Runtime takes C strings: an embedded NUL would cut a string short without a word.
+    for item in array.flat:
+        if "\0" in item:
+            raise _core.InvalidValueError(f"{what} holds a string with a NUL character: {item!r}")
+    return array
+
+
+def _string_array(value: Any, what: str) -> np.ndarray[Any, Any]:
     if isinstance(value, str):
         return np.array(value)
     array = value if isinstance(value, np.ndarray) else None
@@ -69,7 +78,7 @@ def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
     if isinstance(value, np.ndarray | np.generic):
         given = value.dtype
         if given == target:
-            return np.ascontiguousarray(value)
+            return np.asarray(value, order="C")
         hint = "" if given.kind in "OSUV" else f"; convert it yourself, e.g. value.astype(np.{target.name})"
         raise _core.DTypeError(f"{what} expects {target.name}, got {_describe(value)}{hint}")
     if isinstance(value, dict | set | str | bytes) or not isinstance(

@@ -83,7 +83,8 @@ def _type_text(info: tuple[Any, ...]) -> str:
     if kind in ("tensor", "sparse_tensor"):
         return f"{kind}({element})"
     if kind == "map":
-        return f"map<{key}, {_type_text(contained)}>"
+        value = contained[1] if contained[0] == "tensor" else _type_text(contained)
+        return f"map<{key}, {value}>"
     if contained is not None:
         return f"{kind}<{_type_text(contained)}>"
     return str(kind)
@@ -205,7 +206,8 @@ class Session(_core.Session):
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self.closed else str(self._contract)
+        contract = getattr(self, "_contract", None)  # absent when __init__ failed
+        state = "closed" if self.closed or contract is None else str(contract)
         return f"<ortbind.Session {state}>"
 
     # --- asyncio -------------------------------------------------------------------------------

@@ -1,0 +1,277 @@
+"""Small models for the tests and the benchmark suite, built with the onnx helper API.
+
+Each builder returns the serialized model (bytes); none downloads anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+Dim = int | str | None
+
+
+def _model(graph: onnx.GraphProto, opset: int = OPSET, check: bool = True) -> bytes:
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8 if opset < 19 else 9  # as old as the opset allows
+    if check:  # the checker wants a shape on every graph input and output
+        onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def tensor(name: str, elem: int, shape: Sequence[Dim] | None) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, elem, None if shape is None else list(shape))
+
+
+def identity(elem: int = TensorProto.FLOAT, shape: Sequence[Dim] | None = ("n",), opset: int = OPSET) -> bytes:
+    """y = x; ``shape`` None leaves the rank unknown."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])], "identity", [tensor("x", elem, shape)], [tensor("y", elem, shape)]
+    )
+    return _model(graph, opset, check=shape is not None)
+
+
+def add(shape: Sequence[Dim] = ("batch", 3), elem: int = TensorProto.FLOAT) -> bytes:
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "y"], ["z"])],
+        "add",
+        [tensor("x", elem, shape), tensor("y", elem, shape)],
+        [tensor("z", elem, shape)],
+    )
+    return _model(graph)
+
+
+def add_one_element() -> bytes:
+    """The per-call overhead workload: one float added to itself."""
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "x"], ["y"])], "add1", [tensor("x", TensorProto.FLOAT, [1])],
+        [tensor("y", TensorProto.FLOAT, [1])],
+    )
+    return _model(graph)
+
+
+def reduce_sum(shape: Sequence[Dim] = ("n",)) -> bytes:
+    """A large input, a one-element output: what it costs to feed a big array."""
+    graph = helper.make_graph(
+        [helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0)], "reduce",
+        [tensor("x", TensorProto.FLOAT, shape)], [tensor("y", TensorProto.FLOAT, [])],
+    )
+    return _model(graph)
+
+
+def expand() -> bytes:
+    """A one-element input, a large output of the given shape: what it costs to get a big array out."""
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["y"])], "expand",
+        [tensor("x", TensorProto.FLOAT, [1]), tensor("shape", TensorProto.INT64, [1])],
+        [tensor("y", TensorProto.FLOAT, ["n"])],
+    )
+    return _model(graph)
+
+
+def many_io(count: int) -> bytes:
+    """``count`` inputs x{i} and outputs y{i}, each y = x + x."""
+    nodes = [helper.make_node("Add", [f"x{i}", f"x{i}"], [f"y{i}"]) for i in range(count)]
+    graph = helper.make_graph(
+        nodes, f"io{count}",
+        [tensor(f"x{i}", TensorProto.FLOAT, [1]) for i in range(count)],
+        [tensor(f"y{i}", TensorProto.FLOAT, [1]) for i in range(count)],
+    )
+    return _model(graph)
+
+
+def _weights(name: str, shape: Sequence[int], rng: np.random.Generator) -> onnx.TensorProto:
+    return numpy_helper.from_array((rng.standard_normal(shape) * 0.1).astype(np.float32), name)
+
+
+def mlp(features: int = 64, hidden: int = 128, classes: int = 10, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    inits = [
+        _weights("w1", [features, hidden], rng), _weights("b1", [hidden], rng),
+        _weights("w2", [hidden, classes], rng), _weights("b2", [classes], rng),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["a"]),
+        helper.make_node("Gemm", ["a", "w2", "b2"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "mlp", [tensor("x", TensorProto.FLOAT, ["batch", features])],
+        [tensor("probs", TensorProto.FLOAT, ["batch", classes])], inits,
+    )
+    return _model(graph)
+
+
+def conv_net(channels: int = 16, size: int = 32, classes: int = 10, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    inits = [
+        _weights("k1", [channels, 3, 3, 3], rng), _weights("k2", [channels, channels, 3, 3], rng),
+        _weights("w", [channels, classes], rng),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "k1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "k2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("MatMul", ["f", "w"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "convnet", [tensor("x", TensorProto.FLOAT, ["batch", 3, size, size])],
+        [tensor("logits", TensorProto.FLOAT, ["batch", classes])], inits,
+    )
+    return _model(graph)
+
+
+def encoder_block(d_model: int = 64, ff: int = 256, seed: int = 0) -> bytes:
+    """One single-head transformer encoder block (attention + feed-forward, with layer norms)."""
+    rng = np.random.default_rng(seed)
+    names = {"wq": [d_model, d_model], "wk": [d_model, d_model], "wv": [d_model, d_model],
+             "wo": [d_model, d_model], "w1": [d_model, ff], "w2": [ff, d_model]}
+    inits = [_weights(n, s, rng) for n, s in names.items()]
+    inits += [
+        numpy_helper.from_array(np.ones(d_model, np.float32), "g1"),
+        numpy_helper.from_array(np.zeros(d_model, np.float32), "b1"),
+        numpy_helper.from_array(np.ones(d_model, np.float32), "g2"),
+        numpy_helper.from_array(np.zeros(d_model, np.float32), "b2"),
+        numpy_helper.from_array(np.array(1.0 / np.sqrt(d_model), np.float32), "scale"),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["x", "wq"], ["q"]),
+        helper.make_node("MatMul", ["x", "wk"], ["k"]),
+        helper.make_node("MatMul", ["x", "wv"], ["v"]),
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["q", "kt"], ["s0"]),
+        helper.make_node("Mul", ["s0", "scale"], ["s"]),
+        helper.make_node("Softmax", ["s"], ["attn"], axis=-1),
+        helper.make_node("MatMul", ["attn", "v"], ["ctx"]),
+        helper.make_node("MatMul", ["ctx", "wo"], ["o"]),
+        helper.make_node("Add", ["x", "o"], ["r1"]),
+        helper.make_node("LayerNormalization", ["r1", "g1", "b1"], ["n1"], axis=-1),
+        helper.make_node("MatMul", ["n1", "w1"], ["f1"]),
+        helper.make_node("Relu", ["f1"], ["f2"]),
+        helper.make_node("MatMul", ["f2", "w2"], ["f3"]),
+        helper.make_node("Add", ["n1", "f3"], ["r2"]),
+        helper.make_node("LayerNormalization", ["r2", "g2", "b2"], ["y"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes, "encoder", [tensor("x", TensorProto.FLOAT, ["batch", "seq", d_model])],
+        [tensor("y", TensorProto.FLOAT, ["batch", "seq", d_model])], inits,
+    )
+    return _model(graph)
+
+
+def matmul_chain(nodes: int, size: int = 256, seed: int = 0) -> bytes:
+    """``nodes`` MatMuls in a row (x @ w, again and again): a run that takes long, in many steps,
+    so that a cancellation lands between two of them."""
+    rng = np.random.default_rng(seed)
+    w = numpy_helper.from_array((np.eye(size) + rng.standard_normal((size, size)) * 1e-3).astype(np.float32), "w")
+    chain = [helper.make_node("MatMul", ["x" if i == 0 else f"h{i - 1}", "w"], [f"h{i}"]) for i in range(nodes)]
+    chain.append(helper.make_node("Identity", [f"h{nodes - 1}"], ["y"]))
+    graph = helper.make_graph(
+        chain, "chain", [tensor("x", TensorProto.FLOAT, [size, size])], [tensor("y", TensorProto.FLOAT, [size, size])], [w]
+    )
+    return _model(graph)
+
+
+def symbolic_pair() -> bytes:
+    """Two inputs sharing the symbolic dim 'batch' (ids: int64[batch, seq], mask: int64[batch, seq]),
+    one output over both."""
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["ids", "mask"], ["masked"])], "pair",
+        [tensor("ids", TensorProto.INT64, ["batch", "seq"]), tensor("mask", TensorProto.INT64, ["batch", "seq"])],
+        [tensor("masked", TensorProto.INT64, ["batch", "seq"])],
+    )
+    return _model(graph)
+
+
+def sequence_model() -> bytes:
+    """seq: sequence<tensor(float32)> in; its length, its first element, and a new sequence out."""
+    nodes = [
+        helper.make_node("SequenceLength", ["seq"], ["length"]),
+        helper.make_node("SequenceAt", ["seq", "zero"], ["first"]),
+        helper.make_node("SequenceConstruct", ["first", "first"], ["twice"]),
+    ]
+    seq_type = helper.make_tensor_sequence_value_info("seq", TensorProto.FLOAT, [None])
+    graph = helper.make_graph(
+        nodes, "seq", [seq_type],
+        [tensor("length", TensorProto.INT64, []), tensor("first", TensorProto.FLOAT, [None]),
+         helper.make_tensor_sequence_value_info("twice", TensorProto.FLOAT, [None])],
+        [numpy_helper.from_array(np.array(0, np.int64), "zero")],
+    )
+    return _model(graph)
+
+
+def optional_model() -> bytes:
+    """opt: optional<tensor(float32)> in; whether it is present, and it passed through."""
+    opt_type = helper.make_tensor_type_proto(TensorProto.FLOAT, ["n"])
+    opt_in = helper.make_value_info("opt", helper.make_optional_type_proto(opt_type))
+    opt_out = helper.make_value_info("same", helper.make_optional_type_proto(opt_type))
+    nodes = [
+        helper.make_node("OptionalHasElement", ["opt"], ["present"]),
+        helper.make_node("Identity", ["opt"], ["same"]),
+    ]
+    graph = helper.make_graph(nodes, "optional", [opt_in], [tensor("present", TensorProto.BOOL, []), opt_out])
+    return _model(graph, opset=18)
+
+
+def string_model() -> bytes:
+    """text: string[n] in; the same strings and their equality with 'yes' out."""
+    nodes = [
+        helper.make_node("Identity", ["text"], ["same"]),
+        helper.make_node("Equal", ["text", "yes"], ["is_yes"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "strings", [tensor("text", TensorProto.STRING, ["n"])],
+        [tensor("same", TensorProto.STRING, ["n"]), tensor("is_yes", TensorProto.BOOL, ["n"])],
+        [numpy_helper.from_array(np.array(["yes"], dtype=object), "yes")],
+    )
+    return _model(graph, opset=19)  # Equal takes strings from opset 19
+
+
+ELEMENT_TYPES: dict[str, int] = {
+    "float32": TensorProto.FLOAT, "float64": TensorProto.DOUBLE, "float16": TensorProto.FLOAT16,
+    "int8": TensorProto.INT8, "int16": TensorProto.INT16, "int32": TensorProto.INT32, "int64": TensorProto.INT64,
+    "uint8": TensorProto.UINT8, "uint16": TensorProto.UINT16, "uint32": TensorProto.UINT32,
+    "uint64": TensorProto.UINT64, "bool": TensorProto.BOOL,
+}
+
+
+def _ml_model(graph: onnx.GraphProto) -> bytes:
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", 3)]
+    )
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def dict_vectorizer() -> bytes:
+    """map<string, float32> in (DictVectorizer over 'a', 'b', 'c'), float32[1, 3] out."""
+    node = helper.make_node("DictVectorizer", ["features"], ["vector"], domain="ai.onnx.ml",
+                            string_vocabulary=["a", "b", "c"])
+    features = helper.make_value_info(
+        "features", helper.make_map_type_proto(TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))
+    )
+    graph = helper.make_graph([node], "dictvec", [features], [tensor("vector", TensorProto.FLOAT, [1, 3])])
+    return _ml_model(graph)
+
+
+def zipmap(labels: Sequence[int] = (10, 20, 30)) -> bytes:
+    """probs: float32[n, len(labels)] in; ZipMap's sequence<map<int64, float32>> out."""
+    node = helper.make_node("ZipMap", ["probs"], ["rows"], domain="ai.onnx.ml", classlabels_int64s=list(labels))
+    rows = helper.make_value_info(
+        "rows",
+        helper.make_sequence_type_proto(
+            helper.make_map_type_proto(TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, []))
+        ),
+    )
+    graph = helper.make_graph([node], "zipmap", [tensor("probs", TensorProto.FLOAT, ["n", len(labels)])], [rows])
+    return _ml_model(graph)

@@ -1,0 +1,88 @@
+"""The runtime is found and dlopen'ed at import, never linked, and a wrong one is refused clearly."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from conftest import run_python
+
+import ortbind
+from ortbind import _core
+
+
+def test_runtime_is_the_onnxruntime_wheels_library() -> None:
+    path = Path(ortbind.RUNTIME_PATH)
+    assert path.name.startswith("libonnxruntime.so")
+    assert path.parent.name == "capi" and path.parent.parent.name == "onnxruntime"
+    assert ortbind.RUNTIME_VERSION.split(".")[:2] == path.name.split(".so.")[1].split(".")[:2]
+    assert ortbind.API_VERSION >= 21
+
+
+def test_import_does_not_import_the_official_binding() -> None:
+    result = run_python("import sys, ortbind; print('onnxruntime' in sys.modules)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_core_has_no_link_time_dependency_on_onnxruntime() -> None:
+    needed = subprocess.run(["ldd", _core.__file__], capture_output=True, text=True, check=True).stdout
+    assert "onnxruntime" not in needed
+
+
+def test_override_that_is_not_a_file() -> None:
+    result = run_python("import ortbind", env={"ORTBIND_LIBRARY": "/nonexistent/libonnxruntime.so"})
+    assert result.returncode != 0
+    assert "ImportError: ortbind: ORTBIND_LIBRARY=/nonexistent/libonnxruntime.so is not a file" in result.stderr
+
+
+def test_override_that_is_not_onnxruntime(tmp_path: Path) -> None:
+    lib = tmp_path / "libnotort.so"
+    source = tmp_path / "notort.c"
+    source.write_text("int not_onnxruntime(void) { return 0; }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(source)], check=True)
+    result = run_python("import ortbind", env={"ORTBIND_LIBRARY": str(lib)})
+    assert result.returncode != 0
+    assert f"ImportError: ortbind: {lib} is not an ONNX Runtime library (no OrtGetApiBase)" in result.stderr
+
+
+def test_runtime_older_than_the_headers_is_a_clear_import_error(tmp_path: Path) -> None:
+    # A stand-in for an old runtime: its GetApi answers null for any version it does not know,
+    # as ONNX Runtime does.
+    source = tmp_path / "old.c"
+    source.write_text(
+        """
+        #include <stddef.h>
+        typedef struct { const void* (*GetApi)(unsigned); const char* (*GetVersionString)(void); } Base;
+        static const void* get_api(unsigned version) { (void)version; return NULL; }
+        static const char* version(void) { return "1.16.3"; }
+        static const Base base = {get_api, version};
+        const Base* OrtGetApiBase(void) { return &base; }
+        """
+    )
+    lib = tmp_path / "libonnxruntime.so.1.16.3"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(source)], check=True)
+    result = run_python("import ortbind", env={"ORTBIND_LIBRARY": str(lib)})
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("ImportError: ortbind: ONNX Runtime 1.16.3 at ")
+    assert str(lib) in message
+    assert f"does not provide C API version {ortbind.API_VERSION}" in message
+
+
+def test_explicit_library_path_is_used(tmp_path: Path) -> None:
+    code = f"""
+        import ortbind, numpy as np, models
+        assert ortbind.RUNTIME_PATH == {ortbind.RUNTIME_PATH!r}
+        s = ortbind.Session(models.add_one_element())
+        print(s.run({{"x": np.array([2.0], np.float32)}})["y"][0])
+    """
+    result = run_python(code, env={"ORTBIND_LIBRARY": ortbind.RUNTIME_PATH})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "4.0"
+    assert np.float32(4.0) == float(result.stdout)
+
+
+def test_available_providers_include_cpu() -> None:
+    assert "CPUExecutionProvider" in ortbind.available_providers()
