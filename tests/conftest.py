@@ -10,9 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import models  # noqa: E402
-
-import ortbind  # noqa: E402
+import models
+import ortbind
 
 
 @pytest.fixture(scope="session")

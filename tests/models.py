@@ -48,7 +48,9 @@ def add(shape: Sequence[Dim] = ("batch", 3), elem: int = TensorProto.FLOAT) -> b
 def add_one_element() -> bytes:
     """The per-call overhead workload: one float added to itself."""
     graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "x"], ["y"])], "add1", [tensor("x", TensorProto.FLOAT, [1])],
+        [helper.make_node("Add", ["x", "x"], ["y"])],
+        "add1",
+        [tensor("x", TensorProto.FLOAT, [1])],
         [tensor("y", TensorProto.FLOAT, [1])],
     )
     return _model(graph)
@@ -57,8 +59,10 @@ def add_one_element() -> bytes:
 def reduce_sum(shape: Sequence[Dim] = ("n",)) -> bytes:
     """A large input, a one-element output: what it costs to feed a big array."""
     graph = helper.make_graph(
-        [helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0)], "reduce",
-        [tensor("x", TensorProto.FLOAT, shape)], [tensor("y", TensorProto.FLOAT, [])],
+        [helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0)],
+        "reduce",
+        [tensor("x", TensorProto.FLOAT, shape)],
+        [tensor("y", TensorProto.FLOAT, [])],
     )
     return _model(graph)
 
@@ -66,7 +70,8 @@ def reduce_sum(shape: Sequence[Dim] = ("n",)) -> bytes:
 def expand() -> bytes:
     """A one-element input, a large output of the given shape: what it costs to get a big array out."""
     graph = helper.make_graph(
-        [helper.make_node("Expand", ["x", "shape"], ["y"])], "expand",
+        [helper.make_node("Expand", ["x", "shape"], ["y"])],
+        "expand",
         [tensor("x", TensorProto.FLOAT, [1]), tensor("shape", TensorProto.INT64, [1])],
         [tensor("y", TensorProto.FLOAT, ["n"])],
     )
@@ -77,7 +82,8 @@ def many_io(count: int) -> bytes:
     """``count`` inputs x{i} and outputs y{i}, each y = x + x."""
     nodes = [helper.make_node("Add", [f"x{i}", f"x{i}"], [f"y{i}"]) for i in range(count)]
     graph = helper.make_graph(
-        nodes, f"io{count}",
+        nodes,
+        f"io{count}",
         [tensor(f"x{i}", TensorProto.FLOAT, [1]) for i in range(count)],
         [tensor(f"y{i}", TensorProto.FLOAT, [1]) for i in range(count)],
     )
@@ -91,8 +97,10 @@ def _weights(name: str, shape: Sequence[int], rng: np.random.Generator) -> onnx.
 def mlp(features: int = 64, hidden: int = 128, classes: int = 10, seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
     inits = [
-        _weights("w1", [features, hidden], rng), _weights("b1", [hidden], rng),
-        _weights("w2", [hidden, classes], rng), _weights("b2", [classes], rng),
+        _weights("w1", [features, hidden], rng),
+        _weights("b1", [hidden], rng),
+        _weights("w2", [hidden, classes], rng),
+        _weights("b2", [classes], rng),
     ]
     nodes = [
         helper.make_node("Gemm", ["x", "w1", "b1"], ["h"]),
@@ -101,8 +109,11 @@ def mlp(features: int = 64, hidden: int = 128, classes: int = 10, seed: int = 0)
         helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
     ]
     graph = helper.make_graph(
-        nodes, "mlp", [tensor("x", TensorProto.FLOAT, ["batch", features])],
-        [tensor("probs", TensorProto.FLOAT, ["batch", classes])], inits,
+        nodes,
+        "mlp",
+        [tensor("x", TensorProto.FLOAT, ["batch", features])],
+        [tensor("probs", TensorProto.FLOAT, ["batch", classes])],
+        inits,
     )
     return _model(graph)
 
@@ -110,7 +121,8 @@ def mlp(features: int = 64, hidden: int = 128, classes: int = 10, seed: int = 0)
 def conv_net(channels: int = 16, size: int = 32, classes: int = 10, seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
     inits = [
-        _weights("k1", [channels, 3, 3, 3], rng), _weights("k2", [channels, channels, 3, 3], rng),
+        _weights("k1", [channels, 3, 3, 3], rng),
+        _weights("k2", [channels, channels, 3, 3], rng),
         _weights("w", [channels, classes], rng),
     ]
     nodes = [
@@ -124,8 +136,11 @@ def conv_net(channels: int = 16, size: int = 32, classes: int = 10, seed: int = 
         helper.make_node("MatMul", ["f", "w"], ["logits"]),
     ]
     graph = helper.make_graph(
-        nodes, "convnet", [tensor("x", TensorProto.FLOAT, ["batch", 3, size, size])],
-        [tensor("logits", TensorProto.FLOAT, ["batch", classes])], inits,
+        nodes,
+        "convnet",
+        [tensor("x", TensorProto.FLOAT, ["batch", 3, size, size])],
+        [tensor("logits", TensorProto.FLOAT, ["batch", classes])],
+        inits,
     )
     return _model(graph)
 
@@ -133,8 +148,14 @@ def conv_net(channels: int = 16, size: int = 32, classes: int = 10, seed: int = 
 def encoder_block(d_model: int = 64, ff: int = 256, seed: int = 0) -> bytes:
     """One single-head transformer encoder block (attention + feed-forward, with layer norms)."""
     rng = np.random.default_rng(seed)
-    names = {"wq": [d_model, d_model], "wk": [d_model, d_model], "wv": [d_model, d_model],
-             "wo": [d_model, d_model], "w1": [d_model, ff], "w2": [ff, d_model]}
+    names = {
+        "wq": [d_model, d_model],
+        "wk": [d_model, d_model],
+        "wv": [d_model, d_model],
+        "wo": [d_model, d_model],
+        "w1": [d_model, ff],
+        "w2": [ff, d_model],
+    }
     inits = [_weights(n, s, rng) for n, s in names.items()]
     inits += [
         numpy_helper.from_array(np.ones(d_model, np.float32), "g1"),
@@ -162,8 +183,11 @@ def encoder_block(d_model: int = 64, ff: int = 256, seed: int = 0) -> bytes:
         helper.make_node("LayerNormalization", ["r2", "g2", "b2"], ["y"], axis=-1),
     ]
     graph = helper.make_graph(
-        nodes, "encoder", [tensor("x", TensorProto.FLOAT, ["batch", "seq", d_model])],
-        [tensor("y", TensorProto.FLOAT, ["batch", "seq", d_model])], inits,
+        nodes,
+        "encoder",
+        [tensor("x", TensorProto.FLOAT, ["batch", "seq", d_model])],
+        [tensor("y", TensorProto.FLOAT, ["batch", "seq", d_model])],
+        inits,
     )
     return _model(graph)
 
@@ -176,7 +200,11 @@ def matmul_chain(nodes: int, size: int = 256, seed: int = 0) -> bytes:
     chain = [helper.make_node("MatMul", ["x" if i == 0 else f"h{i - 1}", "w"], [f"h{i}"]) for i in range(nodes)]
     chain.append(helper.make_node("Identity", [f"h{nodes - 1}"], ["y"]))
     graph = helper.make_graph(
-        chain, "chain", [tensor("x", TensorProto.FLOAT, [size, size])], [tensor("y", TensorProto.FLOAT, [size, size])], [w]
+        chain,
+        "chain",
+        [tensor("x", TensorProto.FLOAT, [size, size])],
+        [tensor("y", TensorProto.FLOAT, [size, size])],
+        [w],
     )
     return _model(graph)
 
@@ -185,7 +213,8 @@ def symbolic_pair() -> bytes:
     """Two inputs sharing the symbolic dim 'batch' (ids: int64[batch, seq], mask: int64[batch, seq]),
     one output over both."""
     graph = helper.make_graph(
-        [helper.make_node("Mul", ["ids", "mask"], ["masked"])], "pair",
+        [helper.make_node("Mul", ["ids", "mask"], ["masked"])],
+        "pair",
         [tensor("ids", TensorProto.INT64, ["batch", "seq"]), tensor("mask", TensorProto.INT64, ["batch", "seq"])],
         [tensor("masked", TensorProto.INT64, ["batch", "seq"])],
     )
@@ -201,9 +230,14 @@ def sequence_model() -> bytes:
     ]
     seq_type = helper.make_tensor_sequence_value_info("seq", TensorProto.FLOAT, [None])
     graph = helper.make_graph(
-        nodes, "seq", [seq_type],
-        [tensor("length", TensorProto.INT64, []), tensor("first", TensorProto.FLOAT, [None]),
-         helper.make_tensor_sequence_value_info("twice", TensorProto.FLOAT, [None])],
+        nodes,
+        "seq",
+        [seq_type],
+        [
+            tensor("length", TensorProto.INT64, []),
+            tensor("first", TensorProto.FLOAT, [None]),
+            helper.make_tensor_sequence_value_info("twice", TensorProto.FLOAT, [None]),
+        ],
         [numpy_helper.from_array(np.array(0, np.int64), "zero")],
     )
     return _model(graph)
@@ -229,7 +263,9 @@ def string_model() -> bytes:
         helper.make_node("Equal", ["text", "yes"], ["is_yes"]),
     ]
     graph = helper.make_graph(
-        nodes, "strings", [tensor("text", TensorProto.STRING, ["n"])],
+        nodes,
+        "strings",
+        [tensor("text", TensorProto.STRING, ["n"])],
         [tensor("same", TensorProto.STRING, ["n"]), tensor("is_yes", TensorProto.BOOL, ["n"])],
         [numpy_helper.from_array(np.array(["yes"], dtype=object), "yes")],
     )
@@ -237,10 +273,18 @@ def string_model() -> bytes:
 
 
 ELEMENT_TYPES: dict[str, int] = {
-    "float32": TensorProto.FLOAT, "float64": TensorProto.DOUBLE, "float16": TensorProto.FLOAT16,
-    "int8": TensorProto.INT8, "int16": TensorProto.INT16, "int32": TensorProto.INT32, "int64": TensorProto.INT64,
-    "uint8": TensorProto.UINT8, "uint16": TensorProto.UINT16, "uint32": TensorProto.UINT32,
-    "uint64": TensorProto.UINT64, "bool": TensorProto.BOOL,
+    "float32": TensorProto.FLOAT,
+    "float64": TensorProto.DOUBLE,
+    "float16": TensorProto.FLOAT16,
+    "int8": TensorProto.INT8,
+    "int16": TensorProto.INT16,
+    "int32": TensorProto.INT32,
+    "int64": TensorProto.INT64,
+    "uint8": TensorProto.UINT8,
+    "uint16": TensorProto.UINT16,
+    "uint32": TensorProto.UINT32,
+    "uint64": TensorProto.UINT64,
+    "bool": TensorProto.BOOL,
 }
 
 
@@ -255,8 +299,9 @@ def _ml_model(graph: onnx.GraphProto) -> bytes:
 
 def dict_vectorizer() -> bytes:
     """map<string, float32> in (DictVectorizer over 'a', 'b', 'c'), float32[1, 3] out."""
-    node = helper.make_node("DictVectorizer", ["features"], ["vector"], domain="ai.onnx.ml",
-                            string_vocabulary=["a", "b", "c"])
+    node = helper.make_node(
+        "DictVectorizer", ["features"], ["vector"], domain="ai.onnx.ml", string_vocabulary=["a", "b", "c"]
+    )
     features = helper.make_value_info(
         "features", helper.make_map_type_proto(TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))
     )

@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from conftest import run_python
-
 import ortbind
+from conftest import run_python
 from ortbind import _core
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import models
 import numpy as np
+import ortbind
 import pytest
 from conftest import run_python
-
-import ortbind
 
 
 @pytest.mark.parametrize("name", sorted(models.ELEMENT_TYPES))
@@ -94,7 +93,9 @@ def test_maps_in() -> None:
     session = ortbind.Session(models.dict_vectorizer())
     assert session.inputs[0].type == "map<string, float32>"
     assert session.run({"features": {"a": 1.0, "c": 3.5}})["vector"].tolist() == [[1.0, 0.0, 3.5]]
-    with pytest.raises(ortbind.KindError, match=r"input 'features' is a map<string, float32>, given as a dict, not list"):
+    with pytest.raises(
+        ortbind.KindError, match=r"input 'features' is a map<string, float32>, given as a dict, not list"
+    ):
         session.run({"features": [("a", 1.0)]})
 
 
@@ -116,7 +117,12 @@ def test_python_values_convert_to_the_declared_type(identity_session: ortbind.Se
     [
         ("int64", [1.5], ortbind.DTypeError, "expects int64, got Python values of kind float64"),
         ("int64", [True], ortbind.DTypeError, "expects int64, got Python values of kind bool"),
-        ("uint8", [256], ortbind.InvalidValueError, "expects uint8, and the given integers do not all fit in it exactly"),
+        (
+            "uint8",
+            [256],
+            ortbind.InvalidValueError,
+            "expects uint8, and the given integers do not all fit in it exactly",
+        ),
         ("uint8", [-1], ortbind.InvalidValueError, "do not all fit"),
         ("float32", [2**24 + 1], ortbind.InvalidValueError, "do not all fit"),
         ("bool", [1], ortbind.DTypeError, "expects bool, got Python values of kind int64"),
@@ -131,7 +137,9 @@ def test_conversions_that_would_change_numbers_are_refused(elem: str, value: obj
 
 def test_arrays_of_another_dtype_are_never_cast(identity_session: ortbind.Session) -> None:
     for dtype in (np.float64, np.float16, np.int32):
-        with pytest.raises(ortbind.DTypeError, match=f"input 'x' expects float32, got an array of {np.dtype(dtype).name}"):
+        with pytest.raises(
+            ortbind.DTypeError, match=f"input 'x' expects float32, got an array of {np.dtype(dtype).name}"
+        ):
             identity_session.run({"x": np.ones(3, dtype)})
 
 
@@ -141,7 +149,9 @@ def test_arrays_of_another_dtype_are_never_cast(identity_session: ortbind.Sessio
         lambda: np.arange(20, dtype=np.float32)[::2],  # strided
         lambda: np.arange(20, dtype=np.float32)[::-2],  # negative strides
         lambda: np.arange(10, dtype=">f4"),  # byte-swapped
-        lambda: np.frombuffer(b"\0" + np.arange(10, dtype=np.float32).tobytes(), dtype=np.float32, offset=1),  # unaligned
+        lambda: np.frombuffer(
+            b"\0" + np.arange(10, dtype=np.float32).tobytes(), dtype=np.float32, offset=1
+        ),  # unaligned
     ],
 )
 def test_other_layouts_are_made_contiguous_once(identity_session: ortbind.Session, make: object) -> None:

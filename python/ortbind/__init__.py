@@ -7,7 +7,7 @@ outputs, and a thin Python layer for typed extraction and shape contracts.
 from __future__ import annotations
 
 try:
-    from . import _core
+    from . import _core  # noqa: F401 - the compiled module, imported first for the hint below
 except ImportError as error:
     if "_core" in str(error) and "ortbind" in str(error) and "ONNX Runtime" not in str(error):
         raise ImportError(
@@ -20,8 +20,8 @@ from ._core import (
     API_VERSION,
     RUNTIME_PATH,
     RUNTIME_VERSION,
-    CancelToken,
     Cancelled,
+    CancelToken,
     ClosedError,
     DeviceReset,
     DTypeError,
@@ -45,8 +45,8 @@ from ._core import (
     NotFound,
     NotImplementedInRuntime,
     OutputShapeError,
-    RunTimeout,
     RuntimeException,
+    RunTimeout,
     ShapeError,
     ValidationError,
     available_providers,

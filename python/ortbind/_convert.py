@@ -25,10 +25,9 @@ def numpy_dtype(element: str) -> np.dtype[Any]:
         try:
             import ml_dtypes
         except ImportError:
-            raise _core.DTypeError(
-                f"{element} tensors need the ml_dtypes package (pip install ml_dtypes)"
-            ) from None
-        return np.dtype(getattr(ml_dtypes, element))
+            raise _core.DTypeError(f"{element} tensors need the ml_dtypes package (pip install ml_dtypes)") from None
+        dtype: np.dtype[Any] = np.dtype(getattr(ml_dtypes, element))
+        return dtype
     return np.dtype(element)
 
 
@@ -81,9 +80,7 @@ def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
             return np.asarray(value, order="C")
         hint = "" if given.kind in "OSUV" else f"; convert it yourself, e.g. value.astype(np.{target.name})"
         raise _core.DTypeError(f"{what} expects {target.name}, got {_describe(value)}{hint}")
-    if isinstance(value, dict | set | str | bytes) or not isinstance(
-        value, int | float | complex | bool | Sequence
-    ):
+    if isinstance(value, dict | set | str | bytes) or not isinstance(value, int | float | complex | bool | Sequence):
         raise _core.KindError(f"{what} expects a tensor of {element}, got {type(value).__name__}")
     try:
         natural = np.array(value)
@@ -92,7 +89,7 @@ def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
     return _convert_exactly(natural, target, what)
 
 
-def _convert_exactly(natural: np.ndarray[Any, Any], target: np.dtype[Any], what: str) -> Any:
+def _convert_exactly(natural: np.ndarray[Any, Any], target: np.dtype[Any], what: str) -> np.ndarray[Any, Any]:
     kind, want = natural.dtype.kind, target.kind
     if natural.size == 0 and kind == "f":
         return np.zeros(natural.shape, dtype=target)  # [] parses as float64: no number to change
@@ -109,7 +106,7 @@ def _convert_exactly(natural: np.ndarray[Any, Any], target: np.dtype[Any], what:
             f"{what} expects {target.name}, got Python values of kind {natural.dtype.name}, "
             "which cannot be converted without changing them"
         )
-    converted = natural.astype(target)
+    converted: np.ndarray[Any, Any] = natural.astype(target)
     exact_only = kind in "iu"  # ints become floats or other ints only when every value survives
     if exact_only:
         with np.errstate(invalid="ignore", over="ignore"):

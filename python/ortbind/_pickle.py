@@ -27,7 +27,7 @@ def _options_key(options: dict[str, Any]) -> str:
 def reduce_session(session: Session) -> tuple[Any, ...]:
     if session.closed:
         raise _closed()
-    if session._model_path is not None and getattr(session, "_pickle_by_path", False):
+    if session._model_path is not None and session._pickle_by_path:
         source: tuple[str, Any] = ("path", session._model_path)
     else:
         data = session._model_bytes

@@ -49,7 +49,7 @@ def _shape_text(shape: tuple[Dim, ...] | None) -> str:
 def _element_name(dtype: DTypeLike | type[str]) -> str:
     if dtype is str:
         return "string"
-    return np.dtype(dtype).name  # type: ignore[arg-type]
+    return np.dtype(dtype).name
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ class Result(dict[str, Any]):
             if not -len(names) <= key < len(names):
                 raise IndexError(f"output index {key} is out of range for {len(names)} outputs")
             return names[key]
-        self[key]  # noqa: B018 - raises the InputNameError with the close match
+        self[key]
         return key
 
     @overload

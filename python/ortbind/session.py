@@ -8,6 +8,8 @@ management, contracts tightened by the user, an awaitable run and pickling.
 from __future__ import annotations
 
 import asyncio
+import builtins
+import contextlib
 import functools
 import os
 from collections.abc import Mapping, Sequence
@@ -43,10 +45,10 @@ class ValueSpec:
     name: str
     kind: Kind
     type: str
-    dtype: np.dtype[Any] | type[str] | None = None
+    dtype: np.dtype[Any] | builtins.type[str] | None = None
     shape: tuple[Dim, ...] | None = None
     element_type: str | None = None
-    key_dtype: np.dtype[Any] | type[str] | None = None
+    key_dtype: np.dtype[Any] | builtins.type[str] | None = None
     element: ValueSpec | None = field(default=None, repr=False)
 
     @classmethod
@@ -143,7 +145,8 @@ class Session(_core.Session):
         super().__init__(model, env=env, **options)
         self._options = options
         self._model_path = os.fsdecode(model) if isinstance(model, str | os.PathLike) else None
-        self._model_bytes = None if self._model_path is not None else bytes(model)
+        self._model_bytes = None if self._model_path is not None else bytes(model)  # type: ignore[arg-type]
+        self._pickle_by_path = False
         self._inputs = tuple(ValueSpec._from_core(*item) for item in self._describe(inputs=True))
         self._outputs = tuple(ValueSpec._from_core(*item) for item in self._describe(inputs=False))
         from .contracts import Contract
@@ -229,13 +232,11 @@ class Session(_core.Session):
         call = functools.partial(self.run, feeds, outputs, out=out, timeout=timeout, cancel=token)
         future = asyncio.get_running_loop().run_in_executor(None, call)
         try:
-            return await asyncio.shield(future)  # type: ignore[no-any-return]
+            return await asyncio.shield(future)
         except asyncio.CancelledError:
             token.cancel()
-            try:
+            with contextlib.suppress(_core.Cancelled):
                 await future
-            except _core.Cancelled:
-                pass
             raise
 
     # --- pickling ------------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""One exception hierarchy: ortbind.Error at the root, a class per ONNX Runtime error code, and
+ortbind's own validation errors deriving from the builtin a user would catch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import models
+import numpy as np
+import ortbind
+import pytest
+from onnx import TensorProto, helper
+
+CODE_CLASSES = {
+    1: ortbind.Fail,
+    2: ortbind.InvalidArgument,
+    3: ortbind.NoSuchFile,
+    4: ortbind.NoModel,
+    5: ortbind.EngineError,
+    6: ortbind.RuntimeException,
+    7: ortbind.InvalidProtobuf,
+    8: ortbind.ModelLoaded,
+    9: ortbind.NotImplementedInRuntime,
+    10: ortbind.InvalidGraph,
+    11: ortbind.EPFail,
+    12: ortbind.ModelLoadCanceled,
+    13: ortbind.ModelRequiresCompilation,
+    14: ortbind.NotFound,
+    15: ortbind.DeviceReset,
+}
+
+
+@pytest.mark.parametrize(("code", "cls"), sorted(CODE_CLASSES.items()))
+def test_one_class_per_error_code(code: int, cls: type[ortbind.Error]) -> None:
+    assert issubclass(cls, ortbind.Error)
+    assert cls.code == code
+    assert cls.code_name.startswith("ORT_")  # type: ignore[attr-defined]
+    assert cls.__module__ == "ortbind"
+
+
+def test_builtin_bases() -> None:
+    assert issubclass(ortbind.InvalidArgument, ValueError)
+    assert issubclass(ortbind.NoSuchFile, FileNotFoundError)
+    assert issubclass(ortbind.NotImplementedInRuntime, NotImplementedError)
+    assert issubclass(ortbind.ShapeError, ValueError) and issubclass(ortbind.ShapeError, ortbind.ValidationError)
+    assert issubclass(ortbind.DTypeError, TypeError) and issubclass(ortbind.KindError, TypeError)
+    assert issubclass(ortbind.InputNameError, KeyError)
+    assert issubclass(ortbind.OutputShapeError, ortbind.ShapeError)
+    assert issubclass(ortbind.RunTimeout, ortbind.Cancelled) and issubclass(ortbind.RunTimeout, TimeoutError)
+    assert all(issubclass(c, ortbind.Error) for c in (ortbind.ClosedError, ortbind.EnvError, ortbind.Cancelled))
+
+
+def test_key_errors_read_as_sentences(add_session: ortbind.Session) -> None:
+    with pytest.raises(ortbind.InputNameError) as info:
+        add_session.run({"x": np.ones((1, 3), np.float32), "yy": np.ones((1, 3), np.float32)})
+    assert str(info.value) == "unknown input 'yy' (did you mean 'y'?); the model's inputs are: 'x', 'y'"
+
+
+@pytest.mark.parametrize(
+    ("source", "cls", "message"),
+    [
+        (b"\x08\x07garbage" * 4, ortbind.InvalidProtobuf, "protobuf parsing failed"),
+        (b"", ortbind.InvalidArgument, "No graph was found in the protobuf"),
+        ("/nonexistent/model.onnx", ortbind.NoSuchFile, "/nonexistent/model.onnx"),
+    ],
+)
+def test_bad_models_raise_the_runtimes_code(source: object, cls: type, message: str) -> None:
+    with pytest.raises(cls, match=message) as info:
+        ortbind.Session(source)  # type: ignore[arg-type]
+    assert info.value.code == cls.code  # type: ignore[attr-defined]
+
+
+def test_directory_and_wrong_types_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ortbind.Error, match="directory"):
+        ortbind.Session(tmp_path)
+    with pytest.raises(ortbind.KindError, match=r"model must be a path .* or bytes-like, not int"):
+        ortbind.Session(42)  # type: ignore[arg-type]
+
+
+def test_unknown_operator_is_invalid_graph() -> None:
+    graph = helper.make_graph(
+        [helper.make_node("NoSuchOp", ["x"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ortbind.Error, match="NoSuchOp") as info:
+        ortbind.Session(model.SerializeToString())
+    assert info.value.code in (ortbind.InvalidGraph.code, ortbind.Fail.code, ortbind.NotImplementedInRuntime.code)
+
+
+def test_runtime_errors_carry_the_runtimes_text() -> None:
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"])],
+        "g",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"]),
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [2]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    session = ortbind.Session(model.SerializeToString())
+    with pytest.raises(ortbind.Error, match="cannot be reshaped to the requested shape") as info:
+        session.run({"x": np.ones(5, np.float32), "shape": np.array([2, 2])})
+    assert type(info.value) is ortbind.Fail and info.value.code == 1
+    assert session.run({"x": np.ones(4, np.float32), "shape": np.array([2, 2])})["y"].shape == (2, 2)
+
+
+def test_feed_errors_name_the_input(add_session: ortbind.Session) -> None:
+    good = np.ones((2, 3), np.float32)
+    cases = [
+        ({"x": good}, ortbind.InputNameError, "missing input 'y'; the model's inputs are: 'x', 'y'"),
+        ({"x": good, 1: good}, ortbind.InputNameError, "input names must be str, not int 1"),
+        ({"x": good, "y": None}, ortbind.KindError, "input 'y' expects a tensor of float32, got None"),
+        ({"x": good, "y": [good, good]}, ortbind.ShapeError, "input 'y' has rank 3, but the contract expects rank 2"),
+        (
+            {"x": good, "y": good.astype(np.float64)},
+            ortbind.DTypeError,
+            "input 'y' expects float32, got an array of float64",
+        ),
+        (
+            {"x": good, "y": np.ones((2, 4), np.float32)},
+            ortbind.ShapeError,
+            "input 'y' dim 1 is 4, but the contract fixes it to 3",
+        ),
+    ]
+    for feeds, cls, message in cases:
+        with pytest.raises(cls) as info:
+            add_session.run(feeds)  # type: ignore[arg-type]
+        assert str(info.value).startswith(message), str(info.value)
+    assert add_session.run({"x": good, "y": good})["z"].shape == (2, 3)
+
+
+def test_identity_model_still_usable_after_errors() -> None:
+    session = ortbind.Session(models.identity())
+    for bad in (None, "text", {"a": 1}, np.ones(2, dtype=object), [[1], [2, 3]]):
+        with pytest.raises(ortbind.ValidationError):
+            session.run({"x": bad})
+    assert session.run({"x": np.ones(2, np.float32)})["y"].tolist() == [1.0, 1.0]
