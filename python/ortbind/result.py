@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NoReturn, TypeVar, overload
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import NDArray
 
 from . import _core
 from ._convert import unknown_message
@@ -62,7 +62,7 @@ class Result(dict[str, Any]):
     @overload
     def extract(self, key: str | int, kind: type[dict[Any, Any]]) -> dict[Any, Any]: ...
     @overload
-    def extract(self, key: str | int, kind: DTypeLike) -> NDArray[Any]: ...
+    def extract(self, key: str | int, kind: str | np.dtype[Any]) -> NDArray[Any]: ...
 
     def extract(self, key: str | int, kind: Any) -> Any:
         """The output ``key`` if it is exactly of ``kind``, else ``DTypeError`` (never a cast).
@@ -86,7 +86,7 @@ class Result(dict[str, Any]):
     @overload
     def extract_optional(self, key: str | int, kind: type[dict[Any, Any]]) -> dict[Any, Any] | None: ...
     @overload
-    def extract_optional(self, key: str | int, kind: DTypeLike) -> NDArray[Any] | None: ...
+    def extract_optional(self, key: str | int, kind: str | np.dtype[Any]) -> NDArray[Any] | None: ...
 
     def extract_optional(self, key: str | int, kind: Any) -> Any:
         """As :meth:`extract`, with ``None`` for an absent optional output."""
