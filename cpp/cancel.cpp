@@ -1,7 +1,7 @@
 // Stopping a run: ONNX Runtime checks the terminate flag of a run's OrtRunOptions between nodes,
-// so a run is stopped by setting that flag from another thread (a token, the timer) or from a
-// signal handler (Ctrl-C). Each thread reuses its own OrtRunOptions, so the common call allocates
-// nothing.
+// so a run is stopped by setting that flag from another thread (a token, the watchdog's time limit)
+// or from a signal handler (Ctrl-C). Each thread reuses its own OrtRunOptions, so the common call
+// allocates nothing and makes no system call.
 #include "cancel.hpp"
 
 #include <atomic>
@@ -47,31 +47,81 @@ using Clock = std::chrono::steady_clock;
 
 struct TimerEntry {
   OrtRunOptions* options;
-  bool fired = false;  // guarded by the timer's mutex
+  bool fired = false;  // guarded by the watchdog's mutex
 };
 
 namespace {
 
-// One thread for every time limit in the process, started on first use.
-class Timer {
+// Ctrl-C during a run on the main thread. Python's own SIGINT handler only sets a flag that the
+// main thread checks when it next runs bytecode, which it cannot do while inside Run. Installing a
+// handler of ours around every run would cost two system calls per call, so the watchdog installs it
+// only once a main-thread run has lasted a poll interval or two: short runs pay nothing, and a Ctrl-C
+// then lands when they return. Ours terminates the run and then calls the handler it replaced, so
+// Python still sees the signal (KeyboardInterrupt, or the user's handler, once Run returns).
+std::atomic<OrtRunOptions*> g_main_options{nullptr};
+std::atomic<uint64_t> g_main_runs{0};  // odd while a main-thread run is in flight
+std::atomic<bool> g_sigint_seen{false};
+std::atomic<bool> g_armed{false};
+std::mutex g_arm_mutex;  // arming and disarming, which may race between the watchdog and the run
+struct sigaction g_replaced;
+
+void on_sigint(int signal, siginfo_t* info, void* context) {
+  if (OrtRunOptions* options = g_main_options.load()) {
+    g_sigint_seen.store(true);
+    discard(api().RunOptionsSetTerminate(options));
+  }
+  if (g_replaced.sa_flags & SA_SIGINFO) {
+    g_replaced.sa_sigaction(signal, info, context);
+  } else if (g_replaced.sa_handler != SIG_DFL && g_replaced.sa_handler != SIG_IGN) {
+    g_replaced.sa_handler(signal);
+  }
+}
+
+bool handler_is(const struct sigaction& action) {
+  return (action.sa_flags & SA_SIGINFO) && action.sa_sigaction == on_sigint;
+}
+
+// Called with g_arm_mutex held.
+void arm_sigint() {
+  struct sigaction current {};
+  if (sigaction(SIGINT, nullptr, &current) != 0 || handler_is(current)) return;
+  // Only where Python (or the user) handles SIGINT: SIG_DFL and SIG_IGN keep their meaning.
+  const bool handled = (current.sa_flags & SA_SIGINFO) || (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN);
+  if (!handled) return;
+  g_replaced = current;
+  struct sigaction ours {};
+  ours.sa_sigaction = on_sigint;
+  ours.sa_flags = SA_SIGINFO | (current.sa_flags & SA_RESTART);
+  ours.sa_mask = current.sa_mask;
+  if (sigaction(SIGINT, &ours, nullptr) == 0) g_armed.store(true);
+}
+
+// Called with g_arm_mutex held. Puts back the replaced handler unless someone replaced ours since.
+void disarm_sigint() {
+  if (!g_armed.load()) return;
+  struct sigaction current {};
+  if (sigaction(SIGINT, nullptr, &current) == 0 && handler_is(current)) sigaction(SIGINT, &g_replaced, nullptr);
+  g_armed.store(false);
+}
+
+// One thread for the whole process: time limits, and arming Ctrl-C for long main-thread runs.
+// Started on first need; it polls only while main-thread runs come, and otherwise sleeps.
+class Watchdog {
  public:
-  static Timer& instance() {
+  static Watchdog& instance() {
     // Never destroyed: its thread may be waiting when the process exits.
-    static Timer* timer = new Timer();
-    return *timer;
+    static Watchdog* watchdog = new Watchdog();
+    return *watchdog;
   }
 
   void arm(const std::shared_ptr<TimerEntry>& entry, Clock::time_point deadline) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!running_) {
-      std::thread([this] { loop(); }).detach();
-      running_ = true;
-    }
+    start_locked();
     deadlines_.emplace(deadline, entry);
     wake_.notify_one();
   }
 
-  // After disarm returns, the timer never touches the entry's options again.
+  // After disarm returns, the watchdog never touches the entry's options again.
   bool disarm(const std::shared_ptr<TimerEntry>& entry) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto it = deadlines_.begin(); it != deadlines_.end(); ++it) {
@@ -83,56 +133,71 @@ class Timer {
     return entry->fired;
   }
 
-  // A forked child has no timer thread; the next arm starts one.
+  // A main-thread run began: make sure someone is watching (cheap when the watchdog already polls).
+  void watch_main_thread() {
+    if (polling_.load(std::memory_order_relaxed)) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    start_locked();
+    polling_.store(true);
+    wake_.notify_one();
+  }
+
+  // A forked child has no watchdog thread; the next need starts one.
   void after_fork_in_child() {
     new (&mutex_) std::mutex();
     new (&wake_) std::condition_variable();
     running_ = false;
+    polling_.store(false);
     deadlines_.clear();
   }
 
  private:
+  static constexpr auto kPoll = std::chrono::milliseconds(10);
+  static constexpr int kIdlePolls = 100;  // a second without main-thread runs: stop polling
+
+  void start_locked() {
+    if (running_) return;
+    std::thread([this] { loop(); }).detach();
+    running_ = true;
+  }
+
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
+    uint64_t seen = 0;
+    int idle = 0;
     for (;;) {
-      if (deadlines_.empty()) {
-        wake_.wait(lock);
-        continue;
+      const auto now = Clock::now();
+      while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+        auto& entry = deadlines_.begin()->second;
+        entry->fired = true;
+        discard(api().RunOptionsSetTerminate(entry->options));
+        deadlines_.erase(deadlines_.begin());
       }
-      auto first = deadlines_.begin();
-      if (Clock::now() < first->first) {
-        wake_.wait_until(lock, first->first);
-        continue;
+      if (polling_.load()) {
+        const uint64_t runs = g_main_runs.load();
+        if (runs % 2 == 1 && runs == seen && !g_armed.load()) {
+          // The same main-thread run for a whole poll interval: worth a handler.
+          std::lock_guard<std::mutex> arm_lock(g_arm_mutex);
+          if (g_main_runs.load() == runs) arm_sigint();
+        }
+        idle = (runs == seen && runs % 2 == 0) ? idle + 1 : 0;
+        seen = runs;
+        if (idle >= kIdlePolls) polling_.store(false);
       }
-      first->second->fired = true;
-      discard(api().RunOptionsSetTerminate(first->second->options));
-      deadlines_.erase(first);
+      auto until = Clock::time_point::max();
+      if (!deadlines_.empty()) until = deadlines_.begin()->first;
+      if (polling_.load()) until = std::min(until, Clock::now() + kPoll);
+      if (until == Clock::time_point::max()) wake_.wait(lock);
+      else wake_.wait_until(lock, until);
     }
   }
 
   std::mutex mutex_;
   std::condition_variable wake_;
   bool running_ = false;
+  std::atomic<bool> polling_{false};
   std::multimap<Clock::time_point, std::shared_ptr<TimerEntry>> deadlines_;
 };
-
-// Ctrl-C during a run on the main thread: Python's own handler only sets a flag that the main
-// thread checks when it next runs bytecode, which it cannot do while inside Run. For the length of
-// the run, a handler of ours terminates the run and then calls Python's handler, so Python still
-// sees the signal and raises KeyboardInterrupt (or runs the user's handler) once Run returns.
-std::atomic<OrtRunOptions*> g_sigint_target{nullptr};
-std::atomic<bool> g_sigint_seen{false};
-struct sigaction g_python_sigint;
-
-void on_sigint(int signal, siginfo_t* info, void* context) {
-  g_sigint_seen.store(true);
-  if (OrtRunOptions* options = g_sigint_target.load()) discard(api().RunOptionsSetTerminate(options));
-  if (g_python_sigint.sa_flags & SA_SIGINFO) {
-    g_python_sigint.sa_sigaction(signal, info, context);
-  } else if (g_python_sigint.sa_handler != SIG_DFL && g_python_sigint.sa_handler != SIG_IGN) {
-    g_python_sigint.sa_handler(signal);
-  }
-}
 
 unsigned long g_main_thread = 0;
 
@@ -157,54 +222,48 @@ RunControl::RunControl(std::shared_ptr<CancelToken> token, double timeout_second
 
 RunControl::~RunControl() {
   // A terminated run leaves the flag set; the thread's next run must start clean.
-  discard(api().RunOptionsUnsetTerminate(options_));
+  if (stopped_by_us_) discard(api().RunOptionsUnsetTerminate(options_));
 }
 
 void RunControl::start() {
-  if (token_ && !token_->attach(options_)) {
-    token_refused_ = true;
-    check(api().RunOptionsSetTerminate(options_));
+  if (token_) {
+    stopped_by_us_ = true;
+    if (!token_->attach(options_)) {
+      token_refused_ = true;
+      check(api().RunOptionsSetTerminate(options_));
+    }
   }
   if (timeout_ >= 0) {
+    stopped_by_us_ = true;
     timer_ = std::make_shared<TimerEntry>();
     timer_->options = options_;
     const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_));
-    Timer::instance().arm(timer_, Clock::now() + limit);
+    Watchdog::instance().arm(timer_, Clock::now() + limit);
   }
   if (on_main_thread_) {
-    struct sigaction ours {};
-    ours.sa_sigaction = on_sigint;
-    ours.sa_flags = SA_SIGINFO;
-    sigemptyset(&ours.sa_mask);
-    struct sigaction previous {};
     g_sigint_seen.store(false);
-    g_sigint_target.store(options_);
-    if (sigaction(SIGINT, &ours, &previous) == 0) {
-      const bool python_handles = (previous.sa_flags & SA_SIGINFO) ||
-                                  (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN);
-      if (python_handles) {
-        g_python_sigint = previous;
-        sigint_armed_ = true;
-      } else {
-        // Nobody in Python listens (SIG_DFL or SIG_IGN): keep the process's behaviour as it was.
-        sigaction(SIGINT, &previous, nullptr);
-        g_sigint_target.store(nullptr);
-      }
-    }
+    g_main_options.store(options_);
+    g_main_runs.fetch_add(1);
+    Watchdog::instance().watch_main_thread();
   }
 }
 
 void RunControl::stop() {
-  if (sigint_armed_) {
-    sigaction(SIGINT, &g_python_sigint, nullptr);
-    g_sigint_target.store(nullptr);
+  if (on_main_thread_) {
+    g_main_options.store(nullptr);
+    g_main_runs.fetch_add(1);
+    if (g_armed.load()) {
+      std::lock_guard<std::mutex> lock(g_arm_mutex);
+      disarm_sigint();
+    }
+    if (g_sigint_seen.load()) stopped_by_us_ = true;
   }
-  if (timer_) timer_fired_ = Timer::instance().disarm(timer_);
+  if (timer_) timer_fired_ = Watchdog::instance().disarm(timer_);
   if (token_ && !token_refused_) token_->detach(options_);
 }
 
 void RunControl::raise_if_stopped() {
-  if (sigint_armed_ && g_sigint_seen.load()) {
+  if (on_main_thread_ && g_sigint_seen.load()) {
     // Python's handler runs now; the default one raises KeyboardInterrupt.
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     fail(Problem::Cancelled, "the run was interrupted by SIGINT");
@@ -217,7 +276,7 @@ void RunControl::raise_if_stopped() {
 
 void bind_cancel(py::module_& m) {
   g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
-  pthread_atfork(nullptr, nullptr, [] { Timer::instance().after_fork_in_child(); });
+  pthread_atfork(nullptr, nullptr, [] { Watchdog::instance().after_fork_in_child(); });
 
   py::class_<CancelToken, std::shared_ptr<CancelToken>>(m, "CancelToken", R"doc(
 Cancels runs from another thread: pass it as ``run(..., cancel=token)`` and call ``token.cancel()``.

@@ -24,7 +24,7 @@ class CancelToken {
 };
 
 // Everything that can stop one run: a token, a time limit, and Ctrl-C when the run is on the main
-// thread. Built with the GIL held; start() and stop() bracket Run with the GIL released; raise()
+// thread (for runs longer than the watchdog's poll interval). Built with the GIL held; start() and stop() bracket Run with the GIL released; raise()
 // turns the reason a run stopped into KeyboardInterrupt, RunTimeout or Cancelled.
 class RunControl {
  public:
@@ -44,9 +44,9 @@ class RunControl {
   std::shared_ptr<CancelToken> token_;
   double timeout_;
   bool on_main_thread_;
-  bool sigint_armed_ = false;
   bool token_refused_ = false;
   bool timer_fired_ = false;
+  bool stopped_by_us_ = false;  // the flag may be set: unset it before the thread's next run
   std::shared_ptr<struct TimerEntry> timer_;
 };
 

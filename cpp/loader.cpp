@@ -58,6 +58,8 @@ void bind_loader(py::module_& m) {
   m.attr("RUNTIME_PATH") = g_runtime.path;
   m.attr("RUNTIME_VERSION") = g_runtime.version;
   m.attr("API_VERSION") = ORT_API_VERSION;
+  // The headers this module was compiled against: the benchmark suite builds its C++ floor with them.
+  m.attr("HEADERS_DIR") = ORTBIND_ORT_INCLUDE_DIR;
 
   m.def("available_providers", [] {
     char** names = nullptr;

@@ -157,18 +157,20 @@ class Session {
 
   bool closed() const { return closed_.load(); }
 
-  py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout,
-                 std::shared_ptr<CancelToken> cancel, std::shared_ptr<Contract> contract_arg) {
+  // Optional arguments arrive as handles and are cast only when given: pybind11's casters probe a
+  // None for foreign-module conversions, which costs an AttributeError per call.
+  py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
+                 py::handle contract_arg) {
     if (closed_.load()) fail(Problem::Closed, "the session is closed");
-    const Contract* contract = contract_arg ? contract_arg.get() : contract_.get();
+    std::shared_ptr<Contract> given_contract;
+    if (!contract_arg.is_none()) given_contract = contract_arg.cast<std::shared_ptr<Contract>>();
+    const Contract* contract = given_contract ? given_contract.get() : contract_.get();
     if (contract != nullptr && contract->owner != this)
       fail(Problem::Value, "that contract was compiled for another session");
 
     const size_t n_inputs = input_names_.size();
     RunValues inputs(n_inputs);
-    // Arrays whose buffers the input values view: held until Run returns.
-    std::vector<py::object> keep;
-    keep.reserve(n_inputs);
+    KeepAlive keep;  // the arrays whose buffers the input values view, until Run returns
     std::optional<Bindings> bindings;
     if (contract != nullptr) bindings.emplace(*contract);
 
@@ -235,7 +237,13 @@ class Session {
     SmallArray<PyObject*, 16> preallocated(n_outputs, nullptr);
     if (!out.is_none()) bind_preallocated(out, selected, results, preallocated, keep, contract, bindings);
 
-    RunControl control(std::move(cancel), timeout.is_none() ? -1.0 : timeout.cast<double>());
+    double limit = -1.0;
+    if (!timeout.is_none()) {
+      limit = timeout.cast<double>();
+      if (!(limit >= 0.0 && limit < 1e9))
+        fail(Problem::Value, "timeout must be a number of seconds >= 0, not " + py::repr(timeout).cast<std::string>());
+    }
+    RunControl control(cancel.is_none() ? nullptr : cancel.cast<std::shared_ptr<CancelToken>>(), limit);
     StatusGuard status;
     bool closed_meanwhile = false;
     {
@@ -332,7 +340,8 @@ class Session {
     for (size_t i = 0; i < n_out; ++i) {
       output_names_.emplace_back(session_.GetOutputNameAllocated(i, allocator).get());
       output_types_.push_back(describe_type(session_.GetOutputTypeInfo(i).GetConst()));
-      output_index[py::str(output_names_.back())] = i;
+      output_keys_.emplace_back(py::str(output_names_.back()));
+      output_index[output_keys_.back()] = i;
     }
     // Pointers into the strings above: built after every string is in place.
     for (const auto& name : input_names_) input_name_ptrs_.push_back(name.c_str());
@@ -358,7 +367,7 @@ class Session {
   size_t input_index(PyObject* key) const { return lookup(key, input_index_, input_names_, "input"); }
   size_t output_index(PyObject* key) const { return lookup(key, output_index_, output_names_, "output"); }
 
-  void add_input(size_t index, PyObject* value, RunValues& inputs, std::vector<py::object>& keep,
+  void add_input(size_t index, PyObject* value, RunValues& inputs, KeepAlive& keep,
                  const Contract* contract, std::optional<Bindings>& bindings) {
     const ValueType& type = input_types_[index];
     if (type.kind != ONNX_TYPE_TENSOR) {
@@ -371,11 +380,11 @@ class Session {
     auto* arr = reinterpret_cast<PyArrayObject*>(array.ptr());
     if (rule != nullptr) bindings->check(*rule, true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
     inputs[index] = tensor_over_array(arr, element);
-    keep.push_back(std::move(array));
+    keep.add(std::move(array));
   }
 
   void bind_preallocated(py::handle out, const SmallArray<size_t, 16>& selected_in, RunValues& results,
-                         SmallArray<PyObject*, 16>& preallocated, std::vector<py::object>& keep,
+                         SmallArray<PyObject*, 16>& preallocated, KeepAlive& keep,
                          const Contract* contract, std::optional<Bindings>& bindings) {
     auto& selected = const_cast<SmallArray<size_t, 16>&>(selected_in);
     if (!PyDict_Check(out.ptr())) fail(Problem::Kind, "out must be a dict of output name to numpy array");
@@ -405,7 +414,7 @@ class Session {
       if (contract != nullptr) bindings->check(contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
       results[slot] = tensor_over_array(arr, type.element);
       preallocated[slot] = value;
-      keep.push_back(py::reinterpret_borrow<py::object>(value));
+      keep.add(py::reinterpret_borrow<py::object>(value));
     }
   }
 
@@ -432,7 +441,7 @@ class Session {
           broken = e.what();
         }
       }
-      if (PyDict_SetItem(result.ptr(), py::str(output_names_[index]).ptr(), value.ptr()) != 0)
+      if (PyDict_SetItem(result.ptr(), output_keys_[index].ptr(), value.ptr()) != 0)
         throw py::error_already_set();
     }
     if (broken) {
@@ -458,12 +467,60 @@ class Session {
   std::vector<const char*> input_name_ptrs_, output_name_ptrs_;
   std::vector<ValueType> input_types_, output_types_;
   py::dict input_index_, output_index_;  // name -> position, looked up with the caller's str
+  std::vector<py::str> output_keys_;     // the result's keys, made once
   std::shared_ptr<Contract> contract_;   // the model's contract, set by the Python layer
   // Runs hold it shared for the length of Run; close() takes it exclusively, so it waits for runs
   // in flight and never frees the session under one.
   mutable std::shared_mutex lifecycle_;
   std::atomic<bool> closed_{false};
 };
+
+// Session.run as a METH_FASTCALL method: pybind11's general dispatcher allocates argument vectors
+// on every call, and run is the hot path. Same signature as documented:
+// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None).
+PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  static constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "contract"};
+  constexpr Py_ssize_t kCount = 6;
+  constexpr Py_ssize_t kPositional = 2;
+  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  if (nargs > kPositional) {
+    PyErr_Format(PyExc_TypeError, "run() takes at most 2 positional arguments (feeds, outputs), %zd given", nargs);
+    return nullptr;
+  }
+  for (Py_ssize_t i = 0; i < nargs; ++i) values[i] = args[i];
+  const Py_ssize_t n_keywords = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t k = 0; k < n_keywords; ++k) {
+    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
+    Py_ssize_t slot = -1;
+    for (Py_ssize_t j = 0; j < kCount; ++j) {
+      if (PyUnicode_CompareWithASCIIString(key, kNames[j]) == 0) slot = j;
+    }
+    if (slot < 0) {
+      PyErr_Format(PyExc_TypeError, "run() got an unexpected keyword argument %R", key);
+      return nullptr;
+    }
+    if (values[slot] != nullptr) {
+      PyErr_Format(PyExc_TypeError, "run() got multiple values for argument '%s'", kNames[slot]);
+      return nullptr;
+    }
+    values[slot] = args[nargs + k];
+  }
+  if (values[0] == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "run() missing required argument 'feeds'");
+    return nullptr;
+  }
+  for (auto& value : values)
+    if (value == nullptr) value = Py_None;
+  try {
+    Session& session = py::handle(self).cast<Session&>();
+    return session.run(values[0], values[1], values[2], values[3], values[4], values[5]).release().ptr();
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+  }
+  return nullptr;
+}
 
 void bind_session(py::module_& m) {
   m.def("_set_result_type", [](py::handle type) {
@@ -473,7 +530,8 @@ void bind_session(py::module_& m) {
     g_result_type = reinterpret_cast<PyTypeObject*>(type.ptr());
   });
 
-  py::class_<Session>(m, "Session", py::dynamic_attr())
+  py::class_<Session> cls(m, "Session", py::dynamic_attr());
+  cls
       .def(py::init<py::handle, std::optional<Env>, std::optional<std::vector<std::string>>, const std::string&,
                     std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
                     std::map<std::string, std::string>>(),
@@ -482,9 +540,6 @@ void bind_session(py::module_& m) {
            py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
            py::arg("free_dimensions") = std::map<std::string, int64_t>{},
            py::arg("config") = std::map<std::string, std::string>{})
-      .def("run", &Session::run, py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(),
-           py::arg("out") = py::none(), py::arg("timeout") = py::none(), py::arg("cancel") = nullptr,
-           py::arg("contract") = nullptr)
       .def("close", &Session::close)
       .def_property_readonly("closed", &Session::closed)
       .def_property_readonly("env", &Session::env)
@@ -492,6 +547,14 @@ void bind_session(py::module_& m) {
       .def("_metadata", &Session::metadata)
       .def("_set_contract", &Session::set_contract)
       .def("_compile_contract", &Session::compile, py::arg("inputs"), py::arg("outputs"), py::arg("symbols"));
+
+  static PyMethodDef run_def = {
+      "run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)), METH_FASTCALL | METH_KEYWORDS,
+      "run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None) -> Result\n\n"
+      "Runs the model: feeds maps input names to values; outputs names the outputs wanted, in order."};
+  py::object run = py::reinterpret_steal<py::object>(PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &run_def));
+  if (!run) throw py::error_already_set();
+  cls.attr("run") = run;
 }
 
 }  // namespace ortbind

@@ -75,16 +75,17 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
   check(api().GetTensorTypeAndShape(value.get(), &info));
   ONNXTensorElementDataType element;
   size_t ndim = 0;
-  std::vector<int64_t> dims;
+  Shape dims;
   {
     std::unique_ptr<OrtTensorTypeAndShapeInfo, void (*)(OrtTensorTypeAndShapeInfo*)> guard(
         info, [](OrtTensorTypeAndShapeInfo* p) { api().ReleaseTensorTypeAndShapeInfo(p); });
     check(api().GetTensorElementType(info, &element));
     check(api().GetDimensionsCount(info, &ndim));
-    dims.resize(ndim);
+    if (ndim > dims.size()) fail(Problem::Value, label(role, name) + " has more dims than numpy allows");
     check(api().GetDimensions(info, dims.data(), ndim));
   }
-  if (element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING) return string_tensor_to_python(value.get(), dims);
+  if (element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING)
+    return string_tensor_to_python(value.get(), std::vector<int64_t>(dims.begin(), dims.begin() + static_cast<std::ptrdiff_t>(ndim)));
 
   PyArray_Descr* descr = numpy_descr(element, label(role, name));
   std::array<npy_intp, NPY_MAXDIMS> shape{};
@@ -170,14 +171,14 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
 }
 
 OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role,
-                            const std::string& name, std::vector<py::object>& keep) {
+                            const std::string& name, KeepAlive& keep) {
   switch (type.kind) {
     case ONNX_TYPE_TENSOR: {
       if (obj.is_none())
         fail(Problem::Kind, label(role, name) + " is a tensor(" + element_name(type.element) + "), not None");
       py::object array = input_array(obj, type.element, role, name);
       OrtValue* value = tensor_over_array(reinterpret_cast<PyArrayObject*>(array.ptr()), type.element);
-      keep.push_back(std::move(array));
+      keep.add(std::move(array));
       return value;
     }
     case ONNX_TYPE_SEQUENCE: {
@@ -213,8 +214,8 @@ OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* r
                                                              label(role, name) + " values");
       OwnedValue key_value(tensor_over_array(reinterpret_cast<PyArrayObject*>(keys.ptr()), type.key));
       OwnedValue item_value(tensor_over_array(reinterpret_cast<PyArrayObject*>(values.ptr()), type.contained->element));
-      keep.push_back(std::move(keys));
-      keep.push_back(std::move(values));
+      keep.add(std::move(keys));
+      keep.add(std::move(values));
       OrtValue* parts[2] = {key_value.get(), item_value.get()};
       OrtValue* value = nullptr;
       check(api().CreateValue(parts, 2, ONNX_TYPE_MAP, &value));

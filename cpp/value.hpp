@@ -12,6 +12,29 @@ struct ValueDeleter {
 };
 using OwnedValue = std::unique_ptr<OrtValue, ValueDeleter>;
 
+// The Python objects whose buffers one run's OrtValues view, held until the run is over. A few
+// live inline: the hot path should not allocate to hold them.
+class KeepAlive {
+ public:
+  KeepAlive() = default;
+  KeepAlive(const KeepAlive&) = delete;
+  KeepAlive& operator=(const KeepAlive&) = delete;
+  ~KeepAlive() {
+    for (size_t i = 0; i < size_ && i < kInline; ++i) Py_DECREF(inline_[i]);
+  }
+  void add(py::object object) {
+    if (size_ < kInline) inline_[size_] = object.release().ptr();
+    else spilled_.push_back(std::move(object));
+    ++size_;
+  }
+
+ private:
+  static constexpr size_t kInline = 8;
+  PyObject* inline_[kInline];
+  size_t size_ = 0;
+  std::vector<py::object> spilled_;
+};
+
 // The CPU memory description every wrapped numpy buffer is given with; made once.
 const OrtMemoryInfo* cpu_memory();
 
@@ -31,7 +54,7 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
 // Any ONNX value from Python (tensor, sequence, map, optional) for a declared type; arrays whose
 // buffers the result views are appended to `keep`.
 OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role,
-                            const std::string& name, std::vector<py::object>& keep);
+                            const std::string& name, KeepAlive& keep);
 
 // The Python form of an output, taking ownership of it: a tensor becomes a numpy array over the
 // OrtValue's buffer, whose base (a capsule) owns the OrtValue; strings become a numpy str array;

@@ -8,6 +8,7 @@ from .result import Result
 RUNTIME_PATH: str
 RUNTIME_VERSION: str
 API_VERSION: int
+HEADERS_DIR: str
 
 def available_providers() -> list[str]: ...
 def _set_result_type(type: type[dict[str, Any]]) -> None: ...

@@ -1,0 +1,1 @@
+"""ortbind's benchmark suite: ``python -m benchmarks`` (or ``make bench``)."""

@@ -1,0 +1,272 @@
+"""The report: every sample as JSON, a Markdown summary with the targets, PNG plots, a terminal table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TARGETS_TEXT = {
+    "add1_vs_floor": "one-element Add: ortbind run within 1.3x of the C++ floor",
+    "add1_vs_ort": "one-element Add: ortbind run at least 2.5x faster than InferenceSession.run",
+    "add1_out_vs_floor": "one-element Add: ortbind with preallocated outputs within 1.15x of the floor",
+    "io64_vs_floor": "64 inputs and outputs: ortbind run within 1.3x of the C++ floor",
+    "memory": "large payloads: peak memory within 5% of inputs plus outputs (no copy)",
+    "architectures": "compute-bound architectures: ortbind run within 2% of InferenceSession.run",
+    "threads": "two threads on one session: throughput at least 1.8x one thread",
+}
+
+
+def _median(results: dict[str, Any], workload: str, contender: str) -> float | None:
+    entry = results["workloads"].get(workload, {}).get("contenders", {}).get(contender)
+    return None if entry is None else float(entry["median_us"])
+
+
+def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def ratio_row(key: str, a: float | None, b: float | None, limit: float, higher_is_better: bool = False) -> None:
+        if a is None or b is None:
+            rows.append({"target": TARGETS_TEXT[key], "measured": "not measured", "holds": None})
+            return
+        value = a / b
+        holds = value >= limit if higher_is_better else value <= limit
+        rows.append({"target": TARGETS_TEXT[key], "measured": f"{value:.2f}x", "holds": holds})
+
+    ratio_row("add1_vs_floor", _median(results, "add1", "ortbind"), _median(results, "add1", "floor"), 1.3)
+    ratio_row("add1_vs_ort", _median(results, "add1", "ort"), _median(results, "add1", "ortbind"), 2.5, True)
+    ratio_row("add1_out_vs_floor", _median(results, "add1", "ortbind_out"), _median(results, "add1", "floor"), 1.15)
+    ratio_row("io64_vs_floor", _median(results, "io64", "ortbind"), _median(results, "io64", "floor"), 1.3)
+
+    memory = results.get("memory", {}).get("contenders", {}).get("ortbind")
+    if memory:
+        worst = max(memory[c]["ratio"] for c in memory)
+        rows.append(
+            {
+                "target": TARGETS_TEXT["memory"],
+                "measured": f"peak growth {worst:.3f}x the payload",
+                "holds": worst <= 1.05,
+            }
+        )
+    else:
+        rows.append({"target": TARGETS_TEXT["memory"], "measured": "not measured", "holds": None})
+
+    arch = [n for n, w in results["workloads"].items() if w["group"] == "architecture"]
+    ratios = [(n, _median(results, n, "ortbind"), _median(results, n, "ort")) for n in arch]
+    ratios = [(n, a / b) for n, a, b in ratios if a is not None and b is not None]
+    if ratios:
+        worst_name, worst = max(ratios, key=lambda item: item[1])
+        text = ", ".join(f"{n} {r:.3f}x" for n, r in ratios)
+        rows.append({"target": TARGETS_TEXT["architectures"], "measured": text, "holds": worst <= 1.02})
+    else:
+        rows.append({"target": TARGETS_TEXT["architectures"], "measured": "not measured", "holds": None})
+
+    threads = results.get("threads", {}).get("scaling", {}).get("ortbind")
+    rows.append(
+        {
+            "target": TARGETS_TEXT["threads"],
+            "measured": "not measured" if threads is None else f"{threads:.2f}x",
+            "holds": None if threads is None else threads >= 1.8,
+        }
+    )
+    return rows
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def _table(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    names = [n for n in results["contenders"] if any(n in w["contenders"] for w in results["workloads"].values())]
+    header = ["workload", "same outputs"] + [results["contenders"][n][0] for n in names]
+    rows = []
+    for workload, entry in results["workloads"].items():
+        cells = [workload, "yes" if entry["outputs_equal"] else "NO"]
+        for n in names:
+            stats = entry["contenders"].get(n)
+            cells.append("-" if stats is None else _fmt(stats["median_us"]))
+        rows.append(cells)
+    return header, rows
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _terminal_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _detail_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for workload, entry in results["workloads"].items():
+        floor = entry["contenders"].get("floor", {}).get("median_us")
+        ort = entry["contenders"].get("ort", {}).get("median_us")
+        for name, stats in entry["contenders"].items():
+            rows.append(
+                [
+                    workload,
+                    results["contenders"][name][0],
+                    _fmt(stats["median_us"]),
+                    _fmt(stats["p99_us"]),
+                    f"{stats['calls_per_s']:,.0f}",
+                    "-" if not floor else f"{stats['median_us'] / floor:.2f}",
+                    "-" if not ort else f"{stats['median_us'] / ort:.2f}",
+                    str(stats["n"]),
+                ]
+            )
+    return rows
+
+
+def plot(results: dict[str, Any], out: Path) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    made = []
+    labels = results["contenders"]
+    payload = {n: w for n, w in results["workloads"].items() if w["group"] == "payload"}
+    if payload:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        order = sorted(payload.values(), key=lambda w: w["payload_bytes"])
+        for name in labels:
+            points = [
+                (w["payload_bytes"], w["contenders"][name]["median_us"]) for w in order if name in w["contenders"]
+            ]
+            if points:
+                ax.plot(*zip(*points), marker="o", label=labels[name][0])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("payload (bytes in, bytes out)")
+        ax.set_ylabel("median latency (µs)")
+        ax.set_title("Identity over float32 payloads")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "payload.png", dpi=120)
+        plt.close(fig)
+        made.append("payload.png")
+    io = {n: w for n, w in results["workloads"].items() if w["group"] == "io"}
+    if io:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        order = sorted(io.values(), key=lambda w: w["io_count"])
+        for name in labels:
+            points = [
+                (w["io_count"], w["contenders"][name]["median_us"] / w["io_count"])
+                for w in order
+                if name in w["contenders"]
+            ]
+            if points:
+                ax.plot(*zip(*points), marker="o", label=labels[name][0])
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("inputs (= outputs) per call")
+        ax.set_ylabel("median latency per input/output pair (µs)")
+        ax.set_title("Cost per input and output")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "io.png", dpi=120)
+        plt.close(fig)
+        made.append("io.png")
+    return made
+
+
+def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
+    results["targets"] = evaluate_targets(results)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    header, rows = _table(results)
+    machine = results["machine"]
+    lines = [
+        "# ortbind benchmark report",
+        "",
+        f"Mode: {results['mode']}. {machine['date']}.",
+        "",
+        "## Machine and versions",
+        "",
+        *[f"- {k}: {v}" for k, v in machine.items() if k != "date"],
+        "",
+        "The C++ floor dlopens the same libonnxruntime.so file as ortbind. The official binding",
+        "(onnxruntime.InferenceSession) links its own copy of the same ONNX Runtime release.",
+        "",
+        "## Method",
+        "",
+        "Every contender runs in this one process (the floor in a child process driven block by block);",
+        "after a warm-up, contenders take turns running blocks of calls (A B C, B C A, ...), each call timed",
+        "alone (perf_counter_ns; steady_clock in the floor), the cyclic GC paused during a block.",
+        "Medians and p99 are over all calls of all rounds.",
+        "",
+        "## Targets",
+        "",
+        _markdown_table(
+            ["target", "measured", "holds"],
+            [
+                [t["target"], t["measured"], {True: "yes", False: "**no**", None: "-"}[t["holds"]]]
+                for t in results["targets"]
+            ],
+        ),
+        "",
+        "## Median latency (µs per call)",
+        "",
+        _markdown_table(header, rows),
+        "",
+        "## Every contender: median, p99, calls/s, ratio to the C++ floor and to InferenceSession.run",
+        "",
+        _markdown_table(
+            ["workload", "contender", "median µs", "p99 µs", "calls/s", "/ floor", "/ ort run", "calls"],
+            _detail_rows(results),
+        ),
+        "",
+        "Contenders: " + "; ".join(f"**{label}**: {text}" for label, text in results["contenders"].values()) + ".",
+    ]
+    threads = results.get("threads")
+    if threads:
+        lines += ["", "## Two Python threads on one session", "", f"Model: {threads['model']}.", ""]
+        lines.append(
+            _markdown_table(
+                ["contender", "ms per call", "calls/s, 1 thread", "calls/s, 2 threads", "scaling"],
+                [
+                    [
+                        n,
+                        f"{threads['per_call_ms'][n]:.2f}",
+                        f"{c['1']:,.0f}",
+                        f"{c['2']:,.0f}",
+                        f"{threads['scaling'][n]:.2f}x",
+                    ]
+                    for n, c in threads["calls_per_s"].items()
+                ],
+            )
+        )
+    memory = results.get("memory")
+    if memory:
+        lines += ["", f"## Peak memory for a {memory['mib']} MiB payload (fresh process each)", ""]
+        lines.append(
+            _markdown_table(
+                ["contender", "case", "peak RSS growth (MiB)", "payload (MiB)", "growth / payload"],
+                [
+                    [n, case, f"{d['growth'] / 2**20:.1f}", f"{d['payload'] / 2**20:.1f}", f"{d['ratio']:.3f}"]
+                    for n, cases in memory["contenders"].items()
+                    for case, d in cases.items()
+                ],
+            )
+        )
+    if plots:
+        images = plot(results, out)
+        if images:
+            lines += ["", "## Plots", ""] + [f"![{i}]({i})" for i in images]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+
+    summary = _terminal_table(header, rows)
+    verdicts = "\n".join(
+        f"  [{ {True: 'holds', False: 'MISSED', None: '  -  '}[t['holds']] }] {t['target']}: {t['measured']}"
+        for t in results["targets"]
+    )
+    return f"Median µs per call\n{summary}\n\nTargets\n{verdicts}"

@@ -1,0 +1,282 @@
+"""Runs the workloads against every contender, interleaved in one process, and writes the report.
+
+Method: each contender is warmed up, then the contenders take turns (A B C, B C A, ...) running
+blocks of calls, each call timed alone; medians and p99 are over all calls of all rounds. The C++
+floor is a child process driven block by block in the same rotation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import ortbind
+
+from . import contenders as C
+from .report import write_report
+from .workloads import Workload, plan, threads_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MODES = {
+    # mode: (warm-up calls, rounds, block scale, threads seconds, memory MiB)
+    "full": (50, 15, 1.0, 2.0, 256),
+    "quick": (20, 7, 0.5, 0.7, 128),
+    "smoke": (3, 2, 0.05, 0.1, 16),
+}
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, disable=not enabled, unit="step", dynamic_ncols=True)
+
+
+def compare_outputs(workload: Workload) -> dict[str, Any]:
+    """ortbind's outputs against the official binding's on this workload: bitwise for tensors."""
+    ours = C.ortbind_session(workload).run(workload.feeds)
+    theirs = C.ort_session(workload).run(None, workload.feeds)
+    equal = len(ours) == len(theirs) and all(
+        isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+        for a, b in zip(ours.values(), theirs, strict=False)
+    )
+    return {"outputs_equal": bool(equal)}
+
+
+def measure(
+    workload: Workload, names: list[str], floor: Path | None, warmup: int, rounds: int, scale: float
+) -> dict[str, Any]:
+    made: dict[str, C.Contender] = {}
+    skipped = []
+    for name in names:
+        contender = C.make(name, workload, floor)
+        if contender is None:
+            skipped.append(name)
+        else:
+            made[name] = contender
+    calls = max(2, int(workload.calls * scale))
+    samples: dict[str, list[int]] = {name: [] for name in made}
+    try:
+        for contender in made.values():
+            contender.block(max(1, min(warmup, calls * 2)))
+        order = list(made)
+        for r in range(rounds):
+            rotation = order[r % len(order) :] + order[: r % len(order)]
+            for name in rotation:
+                samples[name].extend(made[name].block(calls))
+    finally:
+        for contender in made.values():
+            contender.close()
+    stats = {}
+    for name, values in samples.items():
+        array = np.array(values, dtype=np.float64) / 1000.0
+        median = float(np.median(array))
+        stats[name] = {
+            "median_us": median,
+            "p99_us": float(np.percentile(array, 99)),
+            "mean_us": float(array.mean()),
+            "calls_per_s": 1e6 / median if median > 0 else float("inf"),
+            "n": len(values),
+            "samples_ns": values,
+        }
+    return {"contenders": stats, "skipped": skipped, "calls_per_block": calls, "rounds": rounds}
+
+
+def measure_threads(names: list[str], seconds: float, rounds: int) -> dict[str, Any]:
+    """Throughput of one session driven by 1 and 2 Python threads, per contender (interleaved)."""
+    workload = threads_model()
+    runners: dict[str, Any] = {}
+    if "ortbind" in names:
+        s = C.ortbind_session(workload)
+        runners["ortbind"] = lambda: s.run(workload.feeds)
+    if "ort" in names:
+        o = C.ort_session(workload)
+        runners["ort"] = lambda: o.run(None, workload.feeds)
+
+    def throughput(fn: Any, threads: int) -> float:
+        counts = [0] * threads
+        stop = time.perf_counter() + seconds
+
+        def work(k: int) -> None:
+            while time.perf_counter() < stop:
+                fn()
+                counts[k] += 1
+
+        pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+        start = time.perf_counter()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        return sum(counts) / (time.perf_counter() - start)
+
+    for fn in runners.values():
+        for _ in range(20):
+            fn()
+    results: dict[str, dict[str, list[float]]] = {n: {"1": [], "2": []} for n in runners}
+    for _ in range(rounds):
+        for name, fn in runners.items():
+            for threads in (1, 2):
+                results[name][str(threads)].append(throughput(fn, threads))
+    single = {n: float(np.median(r["1"])) for n, r in results.items()}
+    return {
+        "model": f"{workload.name} (conv net, batch 4, one intra-op thread per call)",
+        "per_call_ms": {n: 1000.0 / single[n] for n in runners},
+        "calls_per_s": {n: {k: float(np.median(v)) for k, v in r.items()} for n, r in results.items()},
+        "scaling": {n: float(np.median(r["2"])) / single[n] for n, r in results.items()},
+    }
+
+
+MEMORY_SCRIPT = r"""
+import json, resource, sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+import models
+name, case, mib = {name!r}, {case!r}, {mib}
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+n = (mib << 20) // 4
+if case == "input":
+    model = models.reduce_sum()
+    small = {{"x": np.ones(16, np.float32)}}
+else:
+    model = models.expand()
+    small = {{"x": np.ones(1, np.float32), "shape": np.array([16], np.int64)}}
+if name.startswith("ortbind"):
+    import ortbind
+    s = ortbind.Session(model, intra_op_threads=1)
+    run = lambda feeds: list(s.run(feeds).values())
+else:
+    import onnxruntime as ort
+    o = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    run = lambda feeds: o.run(None, feeds)
+run(small)
+before = peak()
+if case == "input":
+    feeds = {{"x": np.ones(n, np.float32)}}
+    payload = n * 4 + 4
+else:
+    feeds = {{"x": np.full(1, 2.0, np.float32), "shape": np.array([n], np.int64)}}
+    payload = n * 4 + 12
+outputs = run(feeds)
+print(json.dumps({{"growth": peak() - before, "payload": payload}}))
+"""
+
+
+def measure_memory(names: list[str], mib: int) -> dict[str, Any]:
+    """Peak RSS growth for a large input and a large output, per contender, each in a fresh process."""
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    result: dict[str, Any] = {}
+    for name in [n for n in ("ortbind", "ort") if n in names]:
+        for case in ("input", "output"):
+            code = MEMORY_SCRIPT.format(tests=tests, name=name, case=case, mib=mib)
+            run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            data = json.loads(run.stdout)
+            data["ratio"] = data["growth"] / data["payload"]
+            result.setdefault(name, {})[case] = data
+    return {"mib": mib, "contenders": result}
+
+
+def machine_info() -> dict[str, Any]:
+    import onnxruntime
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "ortbind": ortbind.__version__,
+        "ortbind_runtime": f"{ortbind.RUNTIME_VERSION} ({ortbind.RUNTIME_PATH})",
+        "ortbind_api_version": ortbind.API_VERSION,
+        "onnxruntime_package": onnxruntime.__version__,
+        "session_options": {
+            "intra_op_threads": C.INTRA_OP_THREADS,
+            "inter_op_threads": C.INTER_OP_THREADS,
+            "execution_mode": "sequential",
+            "optimization": "all",
+        },
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under two minutes")
+    parser.add_argument("--smoke", action="store_true", help="the smallest run (for the test suite)")
+    parser.add_argument("--workloads", default="*", help="comma-separated names or globs (add1,io*,...)")
+    parser.add_argument("--contenders", default=",".join(C.CONTENDERS), help="comma-separated contenders")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    warmup, rounds, scale, thread_seconds, memory_mib = MODES[mode]
+    names = [n for n in args.contenders.split(",") if n]
+    unknown = [n for n in names if n not in C.CONTENDERS]
+    if unknown:
+        parser.error(f"unknown contenders {unknown}; known: {', '.join(C.CONTENDERS)}")
+    patterns = args.workloads.split(",")
+
+    floor = C.build_floor(args.out / "bin") if "floor" in names else None
+    workloads = [w for make in plan(mode).values() for w in make() if any(fnmatch.fnmatch(w.name, p) for p in patterns)]
+    extra_steps = ("threads" in patterns or args.workloads == "*") + ("memory" in patterns or args.workloads == "*")
+    bar = _progress(len(workloads) + extra_steps, not args.no_progress and sys.stderr.isatty())
+
+    results: dict[str, Any] = {"mode": mode, "machine": machine_info(), "contenders": C.CONTENDERS, "workloads": {}}
+    for workload in workloads:
+        if bar is not None:
+            bar.set_description(workload.name)
+        entry = {
+            "group": workload.group,
+            "notes": workload.notes,
+            "payload_bytes": workload.payload_bytes,
+            "io_count": workload.io_count,
+        }
+        entry.update(compare_outputs(workload))
+        entry.update(measure(workload, names, floor, warmup, rounds, scale))
+        results["workloads"][workload.name] = entry
+        if bar is not None:
+            bar.update()
+    if "threads" in patterns or args.workloads == "*":
+        if bar is not None:
+            bar.set_description("threads")
+        results["threads"] = measure_threads(names, thread_seconds, max(2, rounds // 3))
+        if bar is not None:
+            bar.update()
+    if "memory" in patterns or args.workloads == "*":
+        if bar is not None:
+            bar.set_description("memory")
+        results["memory"] = measure_memory(names, memory_mib)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = write_report(results, args.out, plots=not args.no_plots)
+    print(table)
+    print(f"\nreport: {args.out / 'report.md'}\nsamples: {args.out / 'results.json'}")
+    return 0
