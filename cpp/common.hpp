@@ -21,6 +21,7 @@
 #include <numpy/arrayobject.h>
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -86,6 +87,21 @@ class ValidationError : public std::runtime_error {
 
 [[noreturn]] inline void fail(Problem problem, const std::string& message) {
   throw ValidationError(problem, message);
+}
+
+// Text from a model (names, metadata) as a Python str. Models are not bound to hold UTF-8: bytes
+// that are not survive as surrogates, so a name read here and passed back matches.
+inline py::str model_text(const std::string& text) {
+  PyObject* str = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "surrogateescape");
+  if (str == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(str);
+}
+
+// A message for an exception: never fails to decode, whatever bytes a model or path put in it.
+inline py::str message_text(const char* text) {
+  PyObject* str = PyUnicode_DecodeUTF8(text, static_cast<Py_ssize_t>(std::strlen(text)), "replace");
+  if (str == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(str);
 }
 
 // Python's repr of a name, for messages: input 'x'.

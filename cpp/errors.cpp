@@ -66,7 +66,7 @@ PyObject* class_for_code(OrtErrorCode code) {
 
 void set_ort_error(OrtErrorCode code, const char* message) {
   PyObject* cls = class_for_code(code);
-  py::object exc = py::reinterpret_steal<py::object>(PyObject_CallFunction(cls, "s", message));
+  py::object exc = py::reinterpret_steal<py::object>(PyObject_CallOneArg(cls, message_text(message).ptr()));
   if (!exc) return;  // the call set its own error
   // The code travels with the instance even when it fell back to the base class.
   PyObject_SetAttrString(exc.ptr(), "code", py::int_(static_cast<int>(code)).ptr());
@@ -125,7 +125,7 @@ void bind_errors(py::module_& m) {
     } catch (const Ort::Exception& e) {
       set_ort_error(e.GetOrtErrorCode(), e.what());
     } catch (const ValidationError& e) {
-      PyErr_SetString(g_problem_classes[static_cast<size_t>(e.problem())], e.what());
+      PyErr_SetObject(g_problem_classes[static_cast<size_t>(e.problem())], message_text(e.what()).ptr());
     }
   });
 }

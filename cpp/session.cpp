@@ -270,7 +270,7 @@ class Session {
     const auto& names = inputs ? input_names_ : output_names_;
     const auto& types = inputs ? input_types_ : output_types_;
     py::list result;
-    for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(names[i], types[i].to_python(), types[i].describe()));
+    for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(model_text(names[i]), types[i].to_python(), types[i].describe()));
     return result;
   }
 
@@ -279,15 +279,15 @@ class Session {
     Ort::AllocatorWithDefaultOptions allocator;
     Ort::ModelMetadata meta = session_.GetModelMetadata();
     py::dict result;
-    result["producer"] = std::string(meta.GetProducerNameAllocated(allocator).get());
-    result["graph_name"] = std::string(meta.GetGraphNameAllocated(allocator).get());
-    result["graph_description"] = std::string(meta.GetGraphDescriptionAllocated(allocator).get());
-    result["domain"] = std::string(meta.GetDomainAllocated(allocator).get());
-    result["description"] = std::string(meta.GetDescriptionAllocated(allocator).get());
+    result["producer"] = model_text(meta.GetProducerNameAllocated(allocator).get());
+    result["graph_name"] = model_text(meta.GetGraphNameAllocated(allocator).get());
+    result["graph_description"] = model_text(meta.GetGraphDescriptionAllocated(allocator).get());
+    result["domain"] = model_text(meta.GetDomainAllocated(allocator).get());
+    result["description"] = model_text(meta.GetDescriptionAllocated(allocator).get());
     result["version"] = meta.GetVersion();
     py::dict custom;
     for (auto& key : meta.GetCustomMetadataMapKeysAllocated(allocator)) {
-      custom[py::str(key.get())] = std::string(meta.LookupCustomMetadataMapAllocated(key.get(), allocator).get());
+      custom[model_text(key.get())] = model_text(meta.LookupCustomMetadataMapAllocated(key.get(), allocator).get());
     }
     result["custom"] = custom;
     return result;
@@ -335,12 +335,12 @@ class Session {
     for (size_t i = 0; i < n_in; ++i) {
       input_names_.emplace_back(session_.GetInputNameAllocated(i, allocator).get());
       input_types_.push_back(describe_type(session_.GetInputTypeInfo(i).GetConst()));
-      input_index[py::str(input_names_.back())] = i;
+      input_index[model_text(input_names_.back())] = i;
     }
     for (size_t i = 0; i < n_out; ++i) {
       output_names_.emplace_back(session_.GetOutputNameAllocated(i, allocator).get());
       output_types_.push_back(describe_type(session_.GetOutputTypeInfo(i).GetConst()));
-      output_keys_.emplace_back(py::str(output_names_.back()));
+      output_keys_.emplace_back(model_text(output_names_.back()));
       output_index[output_keys_.back()] = i;
     }
     // Pointers into the strings above: built after every string is in place.

@@ -127,6 +127,7 @@ def test_python_values_convert_to_the_declared_type(identity_session: ortbind.Se
         ("float32", [2**24 + 1], ortbind.InvalidValueError, "do not all fit"),
         ("bool", [1], ortbind.DTypeError, "expects bool, got Python values of kind int64"),
         ("float32", np.float64(1.0), ortbind.DTypeError, "expects float32, got float64"),
+        ("float32", [1e39], ortbind.InvalidValueError, "expects float32, and some given values overflow it"),
     ],
 )
 def test_conversions_that_would_change_numbers_are_refused(elem: str, value: object, error: type, message: str) -> None:

@@ -106,7 +106,11 @@ def _convert_exactly(natural: np.ndarray[Any, Any], target: np.dtype[Any], what:
             f"{what} expects {target.name}, got Python values of kind {natural.dtype.name}, "
             "which cannot be converted without changing them"
         )
-    converted: np.ndarray[Any, Any] = natural.astype(target)
+    with np.errstate(over="ignore"):
+        converted: np.ndarray[Any, Any] = natural.astype(target)
+    if kind in "fc" and np.any(np.isfinite(natural) & ~np.isfinite(converted)):
+        # Rounding to the narrower float is the declared type's precision; overflowing to inf is not.
+        raise _core.InvalidValueError(f"{what} expects {target.name}, and some given values overflow it")
     exact_only = kind in "iu"  # ints become floats or other ints only when every value survives
     if exact_only:
         with np.errstate(invalid="ignore", over="ignore"):

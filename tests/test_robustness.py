@@ -1,0 +1,297 @@
+"""Hostile models and feeds, misuse and races: each gets an ortbind error, never a crash.
+
+Anything that could kill the process runs in a child process, so a crash fails one test instead of
+the whole suite."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+
+import models
+import numpy as np
+import pytest
+from conftest import run_python
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import ortbind
+
+HOSTILE_MODELS = """
+    import random, ortbind, models
+    valid = models.mlp()
+    cases = [b"", b"\\0", b"\\xff" * 64]
+    cases += [valid[:n] for n in sorted({1, 2, 7, 16, 64, 255, 1024, len(valid) // 3, len(valid) // 2, len(valid) - 1})]
+    rng = random.Random(0)
+    cases += [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096))) for _ in range(40)]
+    flipped = bytearray(valid)
+    for _ in range(40):
+        k = rng.randrange(len(flipped))
+        mutated = bytearray(flipped)
+        mutated[k] ^= 1 << rng.randrange(8)
+        cases.append(bytes(mutated))
+    outcomes = {"error": 0, "loaded": 0}
+    for data in cases:
+        try:
+            s = ortbind.Session(data)
+        except ortbind.Error:
+            outcomes["error"] += 1
+        else:
+            outcomes["loaded"] += 1
+    print(outcomes["error"], outcomes["loaded"], len(cases))
+"""
+
+
+def test_hostile_model_bytes_never_crash() -> None:
+    result = run_python(HOSTILE_MODELS, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    errors, loaded, total = map(int, result.stdout.split())
+    assert errors + loaded == total and errors >= 50
+
+
+def test_model_files(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    empty = folder / "empty.onnx"
+    empty.write_bytes(b"")
+    with pytest.raises(ortbind.Error):
+        ortbind.Session(empty)
+    unreadable = folder / "secret.onnx"
+    unreadable.write_bytes(models.add_one_element())
+    unreadable.chmod(0)
+    try:
+        ortbind.Session(unreadable)  # root may read it anyway: then it simply loads
+    except ortbind.Error as error:
+        assert "secret.onnx" in str(error)
+    external = folder / "external.onnx"
+    import onnx
+    from onnx import TensorProto, helper
+
+    weights = onnx.numpy_helper.from_array(np.ones((64, 64), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "ext",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])], [weights],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, external, save_as_external_data=True, all_tensors_to_one_file=True, location="w.bin", size_threshold=0)
+    assert ortbind.Session(external).run({"x": np.ones((1, 64), np.float32)})["y"][0, 0] == 64.0
+    (folder / "w.bin").unlink()
+    with pytest.raises(ortbind.Error, match="w.bin"):
+        ortbind.Session(external)
+
+
+def test_unsupported_opset_is_an_error() -> None:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])], "future",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 999)])
+    with pytest.raises(ortbind.Error, match="opset"):
+        ortbind.Session(model.SerializeToString())
+
+
+feed_values = st.one_of(
+    hnp.arrays(
+        dtype=st.sampled_from([np.float32, np.float64, np.int64, np.int8, np.bool_, np.float16, np.uint8]),
+        shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4),
+    ),
+    st.none(), st.integers(), st.floats(), st.text(max_size=3), st.lists(st.floats(width=32), max_size=4),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(x=feed_values, y=feed_values, extra=st.booleans(), layout=st.sampled_from(["C", "F", "strided"]))
+def test_any_feed_gives_a_result_or_an_ortbind_error(x: object, y: object, extra: bool, layout: str) -> None:
+    session = _fuzz_session()
+    if isinstance(x, np.ndarray) and x.ndim >= 2:
+        x = np.asfortranarray(x) if layout == "F" else x[:, ::2] if layout == "strided" else x
+    feeds: dict[object, object] = {"x": x, "y": y}
+    if extra:
+        feeds[3 if isinstance(y, float) else "z"] = y
+    try:
+        result = session.run(feeds)  # type: ignore[arg-type]
+    except ortbind.Error:
+        pass
+    else:
+        assert result["z"].dtype == np.float32
+    assert session.run({"x": np.ones((1, 3), np.float32), "y": np.ones((1, 3), np.float32)})["z"].shape == (1, 3)
+
+
+_sessions: dict[str, ortbind.Session] = {}
+
+
+def _fuzz_session() -> ortbind.Session:
+    if "add" not in _sessions:
+        _sessions["add"] = ortbind.Session(models.add())
+    return _sessions["add"]
+
+
+def test_close_while_another_thread_runs() -> None:
+    session = ortbind.Session(models.matmul_chain(400, 256), intra_op_threads=1)
+    x = np.eye(256, dtype=np.float32)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(session.run({"x": x})["y"])
+        except ortbind.ClosedError as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.05)
+    session.close()  # waits for the run in flight
+    worker.join()
+    assert session.closed
+    assert len(outcome) == 1
+    if isinstance(outcome[0], np.ndarray):
+        assert outcome[0].shape == (256, 256)  # the run finished cleanly before the session went
+    with pytest.raises(ortbind.ClosedError):
+        session.run({"x": x})
+
+
+def test_close_races_many_runs() -> None:
+    for _ in range(20):
+        session = ortbind.Session(models.mlp())
+        x = np.ones((4, 64), np.float32)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def hammer(s: ortbind.Session = session) -> None:
+            while not stop.is_set():
+                try:
+                    s.run({"x": x})
+                except ortbind.ClosedError:
+                    return
+                except BaseException as error:  # noqa: BLE001 - checked below
+                    errors.append(error)
+                    return
+
+        threads = [threading.Thread(target=hammer) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.005)
+        session.close()
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+
+
+def test_input_cannot_be_resized_during_a_run() -> None:
+    # The run holds a reference to each input array, so numpy refuses to resize (and so free) its
+    # buffer while the run lasts. Writing into it is possible and is the caller's race.
+    session = ortbind.Session(models.matmul_chain(200, 256), intra_op_threads=1)
+    x = np.eye(256, dtype=np.float32)
+    worker = threading.Thread(target=lambda: session.run({"x": x}))
+    worker.start()
+    time.sleep(0.02)
+    try:
+        with pytest.raises(ValueError, match="resize"):
+            x.resize((10,), refcheck=True)
+    finally:
+        worker.join()
+
+
+def test_stress_many_threads_one_session() -> None:
+    session = ortbind.Session(models.add(shape=["batch", 3]))
+    expected = {n: (np.arange(n * 3, dtype=np.float32).reshape(n, 3) * 2) for n in range(1, 9)}
+    errors: list[BaseException] = []
+    deadline = time.monotonic() + 3.0
+
+    def work(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        try:
+            while time.monotonic() < deadline:
+                n = int(rng.integers(1, 9))
+                x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+                np.testing.assert_array_equal(session.run({"x": x, "y": x})["z"], expected[n])
+        except BaseException as error:  # noqa: BLE001 - checked below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck"
+    assert not errors, errors[:3]
+
+
+def test_interpreter_exit_with_live_sessions_and_outputs() -> None:
+    code = """
+        import numpy as np, ortbind, models, threading
+        env = ortbind.Env(log_level="error", log_id="exit")
+        sessions = [ortbind.Session(models.mlp(), env=env) for _ in range(3)]
+        outputs = [s.run({"x": np.ones((2, 64), np.float32)}) for s in sessions]
+        slow = ortbind.Session(models.matmul_chain(2000, 256), env=env)
+        threading.Thread(target=lambda: slow.run({"x": np.eye(256, dtype=np.float32)}), daemon=True).start()
+        print("bye")
+    """
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "bye"
+
+
+@pytest.mark.slow
+def test_memory_is_flat_over_many_runs_and_sessions() -> None:
+    code = """
+        import gc, numpy as np, ortbind, models, tracemalloc
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * 4096 / 2**20
+        data = models.mlp()
+        s = ortbind.Session(data)
+        feeds = {"x": np.ones((4, 64), np.float32)}
+        for _ in range(2000):
+            s.run(feeds)
+        gc.collect()
+        base = rss()
+        for _ in range(100_000):
+            s.run(feeds)
+        gc.collect()
+        runs = rss() - base
+        tracemalloc.start()
+        snap0 = tracemalloc.take_snapshot()
+        for _ in range(20_000):
+            s.run(feeds)
+        gc.collect()
+        py_growth = sum(st.size_diff for st in tracemalloc.take_snapshot().compare_to(snap0, "filename"))
+        tracemalloc.stop()
+        for _ in range(50):
+            ortbind.Session(data).close()
+        gc.collect()
+        base = rss()
+        for _ in range(1000):
+            t = ortbind.Session(data)
+            t.run(feeds)
+            t.close()
+        gc.collect()
+        sessions = rss() - base
+        print(runs, py_growth, sessions)
+    """
+    result = run_python(code, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs, py_growth, sessions = map(float, result.stdout.split())
+    assert runs < 8, f"RSS grew {runs:.1f} MiB over 100,000 runs"
+    assert py_growth < 64 * 1024, f"Python objects grew by {py_growth:.0f} bytes over 20,000 runs"
+    assert sessions < 16, f"RSS grew {sessions:.1f} MiB over 1,000 session cycles"
+
+
+def test_outputs_free_their_buffers() -> None:
+    # Every output array owns its OrtValue through its base: dropping the arrays releases them.
+    session = ortbind.Session(models.identity())
+    x = np.ones(1 << 20, np.float32)
+    arrays = [session.run({"x": x})["y"] for _ in range(3)]
+    bases = [a.base for a in arrays]
+    assert len({id(b) for b in bases}) == 3
+    del arrays, bases
+    gc.collect()
