@@ -160,7 +160,7 @@ py::tuple ValueType::to_python() const {
     py::list dims_out;
     for (size_t i = 0; i < dims.size(); ++i) {
       if (dims[i] >= 0) dims_out.append(dims[i]);
-      else if (!dim_names[i].empty()) dims_out.append(dim_names[i]);
+      else if (!dim_names[i].empty()) dims_out.append(model_text(dim_names[i]));
       else dims_out.append(py::none());
     }
     shape = py::tuple(dims_out);
