@@ -5,6 +5,6 @@ import os
 # run without them too (set before numpy is imported).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from .suite import main  # noqa: E402
+from .suite import main
 
 raise SystemExit(main())

@@ -55,7 +55,7 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ratios = [(n, _median(results, n, "ortbind"), _median(results, n, "ort")) for n in arch]
     ratios = [(n, a / b) for n, a, b in ratios if a is not None and b is not None]
     if ratios:
-        worst_name, worst = max(ratios, key=lambda item: item[1])
+        worst = max(r for _, r in ratios)
         text = ", ".join(f"{n} {r:.3f}x" for n, r in ratios)
         rows.append({"target": TARGETS_TEXT["architectures"], "measured": text, "holds": worst <= 1.02})
     else:
@@ -98,8 +98,12 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _terminal_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        padded = (c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded)
+
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
@@ -143,7 +147,7 @@ def plot(results: dict[str, Any], out: Path) -> list[str]:
                 (w["payload_bytes"], w["contenders"][name]["median_us"]) for w in order if name in w["contenders"]
             ]
             if points:
-                ax.plot(*zip(*points), marker="o", label=labels[name][0])
+                ax.plot(*zip(*points, strict=True), marker="o", label=labels[name][0])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("payload (bytes in, bytes out)")
@@ -166,7 +170,7 @@ def plot(results: dict[str, Any], out: Path) -> list[str]:
                 if name in w["contenders"]
             ]
             if points:
-                ax.plot(*zip(*points), marker="o", label=labels[name][0])
+                ax.plot(*zip(*points, strict=True), marker="o", label=labels[name][0])
         ax.set_xscale("log", base=2)
         ax.set_xlabel("inputs (= outputs) per call")
         ax.set_ylabel("median latency per input/output pair (µs)")
@@ -258,6 +262,28 @@ def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
                 ],
             )
         )
+    dask = results.get("dask")
+    if dask:
+        lines += [
+            "",
+            f"## Batch scoring {dask['rows']:,} rows: one process against a two-worker Dask cluster",
+            "",
+            f"Model: {dask['model']}; chunks of {dask['chunk']:,} rows.",
+            "",
+        ]
+        lines.append(
+            _markdown_table(
+                ["one process (rows/s)", "LocalCluster, 2 workers (rows/s)", "speedup", "same results"],
+                [
+                    [
+                        f"{dask['single_process_rows_per_s']:,.0f}",
+                        f"{dask['cluster_rows_per_s']:,.0f}",
+                        f"{dask['speedup']:.2f}x",
+                        "yes" if dask["same_results"] else "NO",
+                    ]
+                ],
+            )
+        )
     if plots:
         images = plot(results, out)
         if images:
@@ -269,4 +295,10 @@ def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
         f"  [{ {True: 'holds', False: 'MISSED', None: '  -  '}[t['holds']] }] {t['target']}: {t['measured']}"
         for t in results["targets"]
     )
-    return f"Median µs per call\n{summary}\n\nTargets\n{verdicts}"
+    extra = ""
+    if dask:
+        extra = (
+            f"\n\nDask: {dask['rows']:,} rows, one process {dask['single_process_rows_per_s']:,.0f} rows/s, "
+            f"two workers {dask['cluster_rows_per_s']:,.0f} rows/s ({dask['speedup']:.2f}x)"
+        )
+    return f"Median µs per call\n{summary}\n\nTargets\n{verdicts}{extra}"

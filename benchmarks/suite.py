@@ -12,7 +12,6 @@ import fnmatch
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import threading
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 import ortbind
 
 from . import contenders as C
@@ -190,6 +188,53 @@ def measure_memory(names: list[str], mib: int) -> dict[str, Any]:
     return {"mib": mib, "contenders": result}
 
 
+def _score_block(block: np.ndarray, session: ortbind.Session) -> np.ndarray:
+    return session.run({"x": block})["probs"]
+
+
+def measure_dask(rows: int, chunk: int) -> dict[str, Any] | None:
+    """Batch scoring of ``rows`` rows made where they are scored (a random dask.array, as a dataset
+    read by the workers would be): the same graph on one process (dask's synchronous scheduler)
+    against a dask.distributed LocalCluster of two single-threaded worker processes, each building
+    its session once."""
+    try:
+        import dask.array as da
+        import distributed
+    except ImportError:
+        return None
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import models
+
+    session = ortbind.Session(models.mlp(), intra_op_threads=1, inter_op_threads=1)
+
+    def graph(n: int) -> Any:
+        x = da.random.RandomState(0).standard_normal((n, 64), chunks=(chunk, 64)).astype(np.float32)
+        return x.map_blocks(_score_block, session, chunks=(chunk, 10), dtype=np.float32)
+
+    graph(2 * chunk).compute(scheduler="synchronous")
+    start = time.perf_counter()
+    single = graph(rows).compute(scheduler="synchronous")
+    single_s = time.perf_counter() - start
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with distributed.Client(cluster):
+            graph(4 * chunk).compute()
+            start = time.perf_counter()
+            clustered = graph(rows).compute()
+            cluster_s = time.perf_counter() - start
+    finally:
+        cluster.close()
+    return {
+        "rows": rows,
+        "chunk": chunk,
+        "model": "mlp (64 -> 128 -> 10) on rows generated in place, one intra-op thread per process",
+        "single_process_rows_per_s": rows / single_s,
+        "cluster_rows_per_s": rows / cluster_s,
+        "speedup": single_s / cluster_s,
+        "same_results": bool(np.array_equal(single, clustered)),
+    }
+
+
 def machine_info() -> dict[str, Any]:
     import onnxruntime
 
@@ -272,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         results["memory"] = measure_memory(names, memory_mib)
         if bar is not None:
             bar.update()
+    if mode != "smoke" and ("dask" in patterns or args.workloads == "*"):
+        rows = 1_000_000 if mode == "full" else 200_000
+        dask_result = measure_dask(rows, 50_000)
+        if dask_result is not None:
+            results["dask"] = dask_result
     if bar is not None:
         bar.close()
 

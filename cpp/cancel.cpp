@@ -201,11 +201,47 @@ class Watchdog {
 
 unsigned long g_main_thread = 0;
 
+// Interpreter exit while other threads are inside Run (daemon threads): ONNX Runtime's static
+// destructors would run under them. At exit every thread's run is terminated and waited for, so
+// no thread is inside the runtime when the process tears it down. Each thread's options are
+// registered once, when the thread first runs; a run costs two atomic counts.
+std::mutex g_threads_mutex;
+std::vector<OrtRunOptions*> g_thread_options;
+std::atomic<int> g_in_flight{0};
+std::atomic<bool> g_exiting{false};
+
 struct ThreadOptions {
   OrtRunOptions* options = nullptr;
-  ThreadOptions() { check(api().CreateRunOptions(&options)); }
-  ~ThreadOptions() { api().ReleaseRunOptions(options); }
+  ThreadOptions() {
+    check(api().CreateRunOptions(&options));
+    std::lock_guard<std::mutex> lock(g_threads_mutex);
+    g_thread_options.push_back(options);
+  }
+  ~ThreadOptions() {
+    {
+      std::lock_guard<std::mutex> lock(g_threads_mutex);
+      for (auto it = g_thread_options.begin(); it != g_thread_options.end(); ++it) {
+        if (*it == options) {
+          g_thread_options.erase(it);
+          break;
+        }
+      }
+    }
+    api().ReleaseRunOptions(options);
+  }
 };
+
+// Called once, at interpreter exit (atexit), with the GIL released.
+void stop_runs_at_exit() {
+  g_exiting.store(true);
+  {
+    std::lock_guard<std::mutex> lock(g_threads_mutex);
+    for (OrtRunOptions* options : g_thread_options) discard(api().RunOptionsSetTerminate(options));
+  }
+  // Runs stop between two nodes; a single node that runs for long is given a few seconds.
+  const auto give_up = Clock::now() + std::chrono::seconds(5);
+  while (g_in_flight.load() > 0 && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
 
 OrtRunOptions* thread_options() {
   thread_local ThreadOptions local;
@@ -226,6 +262,11 @@ RunControl::~RunControl() {
 }
 
 void RunControl::start() {
+  g_in_flight.fetch_add(1);
+  if (g_exiting.load(std::memory_order_relaxed)) {
+    stopped_by_us_ = true;
+    discard(api().RunOptionsSetTerminate(options_));
+  }
   if (token_) {
     stopped_by_us_ = true;
     if (!token_->attach(options_)) {
@@ -260,6 +301,7 @@ void RunControl::stop() {
   }
   if (timer_) timer_fired_ = Watchdog::instance().disarm(timer_);
   if (token_ && !token_refused_) token_->detach(options_);
+  g_in_flight.fetch_sub(1);
 }
 
 void RunControl::raise_if_stopped() {
@@ -277,6 +319,10 @@ void RunControl::raise_if_stopped() {
 void bind_cancel(py::module_& m) {
   g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   pthread_atfork(nullptr, nullptr, [] { Watchdog::instance().after_fork_in_child(); });
+  py::module_::import("atexit").attr("register")(py::cpp_function([] {
+    py::gil_scoped_release release;
+    stop_runs_at_exit();
+  }));
 
   py::class_<CancelToken, std::shared_ptr<CancelToken>>(m, "CancelToken", R"doc(
 Cancels runs from another thread: pass it as ``run(..., cancel=token)`` and call ``token.cancel()``.

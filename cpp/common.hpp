@@ -97,6 +97,13 @@ inline py::str model_text(const std::string& text) {
   return py::reinterpret_steal<py::str>(str);
 }
 
+// The inverse of model_text: a Python str back to the model's bytes.
+inline std::string text_bytes(py::handle str) {
+  py::object bytes = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(str.ptr(), "utf-8", "surrogateescape"));
+  if (!bytes) throw py::error_already_set();
+  return std::string(PyBytes_AS_STRING(bytes.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+}
+
 // A message for an exception: never fails to decode, whatever bytes a model or path put in it.
 inline py::str message_text(const char* text) {
   PyObject* str = PyUnicode_DecodeUTF8(text, static_cast<Py_ssize_t>(std::strlen(text)), "replace");

@@ -101,7 +101,7 @@ TensorRule parse_rule(py::handle rule, const std::vector<std::string>& symbols) 
   for (py::handle dim : rule) {
     DimRule d;
     if (py::isinstance<py::str>(dim)) {
-      const auto name = dim.cast<std::string>();
+      const std::string name = text_bytes(dim);
       auto it = std::find(symbols.begin(), symbols.end(), name);
       if (it == symbols.end()) fail(Problem::Value, "the contract names dim " + quoted(name) + " without declaring it");
       d.symbol = static_cast<int>(it - symbols.begin());
@@ -124,7 +124,7 @@ std::shared_ptr<Contract> compile_contract(const void* owner, std::vector<std::s
   c->output_names = std::move(output_names);
   for (py::handle symbol : symbols) {
     auto entry = symbol.cast<py::tuple>();
-    c->symbols.push_back(entry[0].cast<std::string>());
+    c->symbols.push_back(text_bytes(entry[0]));
     c->lower.push_back(entry[1].cast<int64_t>());
     c->upper.push_back(entry[2].is_none() ? INT64_MAX : entry[2].cast<int64_t>());
   }

@@ -14,6 +14,8 @@
 #include <optional>
 #include <shared_mutex>
 
+#include <pthread.h>
+
 namespace ortbind {
 namespace {
 
@@ -66,6 +68,11 @@ struct StatusGuard {
 };
 
 PyTypeObject* g_result_type = nullptr;  // ortbind.Result, registered by the Python package
+
+// Bumped in the child of every fork. ONNX Runtime's thread pools do not survive fork (their threads
+// stay in the parent), so a session made before the fork is refused in the child rather than left
+// to hang; the child makes its own (unpickling a session does).
+std::atomic<unsigned> g_process_generation{0};
 
 GraphOptimizationLevel parse_optimization(const std::string& name) {
   if (name == "disabled") return ORT_DISABLE_ALL;
@@ -143,7 +150,7 @@ class Session {
   ~Session() {
     if (session_) {
       py::gil_scoped_release release;
-      session_ = Ort::Session(nullptr);
+      destroy_session();
     }
   }
 
@@ -152,7 +159,7 @@ class Session {
     // The GIL is released while waiting: a run in flight needs it to finish.
     py::gil_scoped_release release;
     std::unique_lock<std::shared_mutex> lock(lifecycle_);
-    session_ = Ort::Session(nullptr);
+    destroy_session();
   }
 
   bool closed() const { return closed_.load(); }
@@ -161,7 +168,7 @@ class Session {
   // None for foreign-module conversions, which costs an AttributeError per call.
   py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
                  py::handle contract_arg) {
-    if (closed_.load()) fail(Problem::Closed, "the session is closed");
+    ensure_open();
     std::shared_ptr<Contract> given_contract;
     if (!contract_arg.is_none()) given_contract = contract_arg.cast<std::shared_ptr<Contract>>();
     const Contract* contract = given_contract ? given_contract.get() : contract_.get();
@@ -305,8 +312,23 @@ class Session {
   Env env() const { return Env{env_}; }
 
  private:
+  void destroy_session() {
+    if (generation_ != g_process_generation.load()) {
+      // Made before a fork: its thread pools' threads live only in the parent, and tearing it down
+      // here would wait on them forever. The child leaves it to the parent.
+      session_.release();
+    } else {
+      session_ = Ort::Session(nullptr);
+    }
+  }
+
   void ensure_open() const {
     if (closed_.load()) fail(Problem::Closed, "the session is closed");
+    if (generation_ != g_process_generation.load(std::memory_order_relaxed)) {
+      fail(Problem::Closed, "the session was made in the parent of this forked process, and ONNX Runtime's "
+                            "thread pools do not survive fork; make the session in the child, or pass it "
+                            "pickled (it is rebuilt once per process)");
+    }
   }
 
   void add_providers(Ort::SessionOptions& options, const std::vector<std::string>& providers) {
@@ -473,6 +495,7 @@ class Session {
   // in flight and never frees the session under one.
   mutable std::shared_mutex lifecycle_;
   std::atomic<bool> closed_{false};
+  const unsigned generation_ = g_process_generation.load();
 };
 
 // Session.run as a METH_FASTCALL method: pybind11's general dispatcher allocates argument vectors
@@ -523,6 +546,7 @@ PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
 }
 
 void bind_session(py::module_& m) {
+  pthread_atfork(nullptr, nullptr, [] { g_process_generation.fetch_add(1); });
   m.def("_set_result_type", [](py::handle type) {
     if (!PyType_Check(type.ptr()) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(type.ptr()), &PyDict_Type))
       fail(Problem::Kind, "the result type must be a dict subclass");

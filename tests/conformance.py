@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
-
 import ortbind
+from onnx import numpy_helper
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 KINDS = ("simple", "pytorch-converted", "pytorch-operator", "light")
@@ -78,8 +77,11 @@ def collect() -> list[Case]:
             outputs = list(model.graph.output)
             sets = []
             for data_set in sorted(folder.glob("test_data_set_*")):
-                ins = [_read(data_set / f"input_{k}.pb", v.type) for k, v in enumerate(inputs)
-                       if (data_set / f"input_{k}.pb").exists()]
+                ins = [
+                    _read(data_set / f"input_{k}.pb", v.type)
+                    for k, v in enumerate(inputs)
+                    if (data_set / f"input_{k}.pb").exists()
+                ]
                 outs = [_read(data_set / f"output_{k}.pb", v.type) for k, v in enumerate(outputs)]
                 sets.append((ins, outs))
             rtol, atol = 1e-3, 1e-7
@@ -116,8 +118,11 @@ def _bitwise(a: Any, b: Any) -> bool:
 
 def _close(out: Any, ref: Any, rtol: float, atol: float) -> bool:
     if isinstance(ref, list):
-        return isinstance(out, list) and len(out) == len(ref) and all(
-            _close(o, r, rtol, atol) for o, r in zip(out, ref, strict=True))
+        return (
+            isinstance(out, list)
+            and len(out) == len(ref)
+            and all(_close(o, r, rtol, atol) for o, r in zip(out, ref, strict=True))
+        )
     if ref is None:
         return out is None
     if not isinstance(out, np.ndarray):
@@ -148,7 +153,7 @@ def run_case(case: Case, env: ortbind.Env | None = None) -> Outcome:
         outcome.errors.append(f"ortbind: {type(error).__name__}: {error}"[:300])
     try:
         theirs = ort.InferenceSession(str(case.model), options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # noqa: BLE001 - the official binding's errors have no common base
+    except Exception as error:
         theirs, outcome.official = None, "load error"
         outcome.errors.append(f"official: {error}"[:300])
     if ours is None or theirs is None:
@@ -165,7 +170,7 @@ def run_case(case: Case, env: ortbind.Env | None = None) -> Outcome:
             got = None
         try:
             want = theirs.run(None, feeds)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             outcome.official = "run error"
             outcome.errors.append(f"official: {error}"[:300])
             want = None
@@ -174,7 +179,9 @@ def run_case(case: Case, env: ortbind.Env | None = None) -> Outcome:
         same = same and len(got) == len(want) and all(_bitwise(a, b) for a, b in zip(got, want, strict=True))
         if expected:
             ours_ok = ours_ok and all(_close(o, r, case.rtol, case.atol) for o, r in zip(got, expected, strict=False))
-            theirs_ok = theirs_ok and all(_close(o, r, case.rtol, case.atol) for o, r in zip(want, expected, strict=False))
+            theirs_ok = theirs_ok and all(
+                _close(o, r, case.rtol, case.atol) for o, r in zip(want, expected, strict=False)
+            )
     if outcome.ortbind == "ok" and outcome.official == "ok":
         outcome.same_outputs = same
         outcome.ortbind_matches_expected = ours_ok
@@ -194,7 +201,8 @@ def report(outcomes: list[Outcome]) -> str:
         f"cases: {total}",
         f"same outcome as the official binding: {same_outcome}/{total}",
         f"both ran: {len(both_ok)}; outputs identical bit for bit: {identical}/{len(both_ok)}",
-        f"outputs within ONNX's tolerance of the expected: ortbind {ours}/{len(both_ok)}, official {theirs}/{len(both_ok)}",
+        f"outputs within ONNX's tolerance of the expected: ortbind {ours}/{len(both_ok)}, "
+        f"official {theirs}/{len(both_ok)}",
         f"refused by both (same outcome): {len(refused)}",
     ]
     for o in outcomes:
@@ -214,9 +222,15 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
         "identical": sum(bool(o.same_outputs) for o in both),
         "ortbind_expected": sum(bool(o.ortbind_matches_expected) for o in both),
         "official_expected": sum(bool(o.official_matches_expected) for o in both),
-        "ortbind_beats_official": [o.case for o in both if o.ortbind_matches_expected and not o.official_matches_expected],
-        "official_beats_ortbind": [o.case for o in both if o.official_matches_expected and not o.ortbind_matches_expected],
-        "different": [f"{o.case}: {'; '.join(o.errors)}" for o in outcomes if o.ortbind != o.official or o.same_outputs is False],
+        "ortbind_beats_official": [
+            o.case for o in both if o.ortbind_matches_expected and not o.official_matches_expected
+        ],
+        "official_beats_ortbind": [
+            o.case for o in both if o.official_matches_expected and not o.ortbind_matches_expected
+        ],
+        "different": [
+            f"{o.case}: {'; '.join(o.errors)}" for o in outcomes if o.ortbind != o.official or o.same_outputs is False
+        ],
     }
 
 

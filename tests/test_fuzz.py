@@ -53,5 +53,5 @@ def test_fuzz_model_bytes() -> None:
     examples = int(os.environ.get("ORTBIND_FUZZ_EXAMPLES", "300"))
     result = run_python(FUZZ.format(seed=1234, examples=examples), timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
-    loaded, ran, refused = map(int, result.stdout.split())
+    loaded, _ran, refused = map(int, result.stdout.split())
     assert loaded + refused == examples

@@ -11,13 +11,12 @@ import time
 
 import models
 import numpy as np
+import ortbind
 import pytest
 from conftest import run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import ortbind
 
 HOSTILE_MODELS = """
     import random, ortbind, models
@@ -72,16 +71,20 @@ def test_model_files(tmp_path: object) -> None:
 
     weights = onnx.numpy_helper.from_array(np.ones((64, 64), np.float32), "w")
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], "ext",
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "ext",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])], [weights],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])],
+        [weights],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    onnx.save(model, external, save_as_external_data=True, all_tensors_to_one_file=True, location="w.bin", size_threshold=0)
+    onnx.save(
+        model, external, save_as_external_data=True, all_tensors_to_one_file=True, location="w.bin", size_threshold=0
+    )
     assert ortbind.Session(external).run({"x": np.ones((1, 64), np.float32)})["y"][0, 0] == 64.0
     (folder / "w.bin").unlink()
-    with pytest.raises(ortbind.Error, match="w.bin"):
+    with pytest.raises(ortbind.Error, match=r"w\.bin"):
         ortbind.Session(external)
 
 
@@ -89,8 +92,10 @@ def test_unsupported_opset_is_an_error() -> None:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Relu", ["x"], ["y"])], "future",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "future",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 999)])
     with pytest.raises(ortbind.Error, match="opset"):
@@ -102,7 +107,11 @@ feed_values = st.one_of(
         dtype=st.sampled_from([np.float32, np.float64, np.int64, np.int8, np.bool_, np.float16, np.uint8]),
         shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4),
     ),
-    st.none(), st.integers(), st.floats(), st.text(max_size=3), st.lists(st.floats(width=32), max_size=4),
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=3),
+    st.lists(st.floats(width=32), max_size=4),
     st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
 )
 
@@ -165,13 +174,18 @@ def test_close_races_many_runs() -> None:
         stop = threading.Event()
         errors: list[BaseException] = []
 
-        def hammer(s: ortbind.Session = session) -> None:
+        def hammer(
+            s: ortbind.Session = session,
+            stop: threading.Event = stop,
+            x: np.ndarray = x,
+            errors: list[BaseException] = errors,
+        ) -> None:
             while not stop.is_set():
                 try:
                     s.run({"x": x})
                 except ortbind.ClosedError:
                     return
-                except BaseException as error:  # noqa: BLE001 - checked below
+                except BaseException as error:
                     errors.append(error)
                     return
 
@@ -214,7 +228,7 @@ def test_stress_many_threads_one_session() -> None:
                 n = int(rng.integers(1, 9))
                 x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
                 np.testing.assert_array_equal(session.run({"x": x, "y": x})["z"], expected[n])
-        except BaseException as error:  # noqa: BLE001 - checked below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
@@ -236,9 +250,10 @@ def test_interpreter_exit_with_live_sessions_and_outputs() -> None:
         threading.Thread(target=lambda: slow.run({"x": np.eye(256, dtype=np.float32)}), daemon=True).start()
         print("bye")
     """
-    result = run_python(code)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "bye"
+    for _ in range(4):  # the exit races the daemon thread's run: try it a few times
+        result = run_python(code)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() == "bye"
 
 
 @pytest.mark.slow

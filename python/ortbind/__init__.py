@@ -51,6 +51,7 @@ from ._core import (
     ValidationError,
     available_providers,
 )
+from ._pickle import pickle_by_path
 from .contracts import CheckedSession, Contract, TensorContract
 from .result import Result
 from .session import Metadata, Session, ValueSpec
@@ -99,4 +100,5 @@ __all__ = [
     "ValueSpec",
     "__version__",
     "available_providers",
+    "pickle_by_path",
 ]

@@ -2,13 +2,14 @@
 receiving process once per (model digest, options), however many tasks carry it there.
 
 The environment and the runtime are per process and never pickled. A session made from bytes
-pickles those bytes; one made from a path pickles the file's bytes too, unless it was made with
-``pickle_by="path"`` semantics (see :func:`pickle_by_path`), for workers that share its file system.
+pickles those bytes; one made from a path pickles the file's bytes too, unless
+:func:`pickle_by_path` was called on it, for workers that share its file system.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _sessions: dict[tuple[str, str], Session] = {}
+# Sessions inherited through fork: unusable in the child (see Session), kept referenced so that the
+# child never tears them down.
+_inherited: list[Session] = []
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()
+    _inherited.extend(_sessions.values())
+    _sessions.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _options_key(options: dict[str, Any]) -> str:
@@ -25,8 +39,10 @@ def _options_key(options: dict[str, Any]) -> str:
 
 
 def reduce_session(session: Session) -> tuple[Any, ...]:
+    from . import _core
+
     if session.closed:
-        raise _closed()
+        raise _core.ClosedError("a closed session cannot be pickled")
     if session._model_path is not None and session._pickle_by_path:
         source: tuple[str, Any] = ("path", session._model_path)
     else:
@@ -37,28 +53,25 @@ def reduce_session(session: Session) -> tuple[Any, ...]:
     return (_rebuild, (source, session._options))
 
 
-def _closed() -> Exception:
-    from . import _core
-
-    return _core.ClosedError("a closed session cannot be pickled")
-
-
 def _rebuild(source: tuple[str, Any], options: dict[str, Any]) -> Session:
     from .session import Session
 
     kind, payload = source
-    data = payload if kind == "bytes" else None
-    identity = hashlib.sha256(data).hexdigest() if data is not None else f"path:{payload}"
+    identity = hashlib.sha256(payload).hexdigest() if kind == "bytes" else f"path:{payload}"
     key = (identity, _options_key(options))
     with _lock:
         cached = _sessions.get(key)
         if cached is not None and not cached.closed:
             return cached
         session = Session(payload, **options)
-        if kind == "path":
-            session._pickle_by_path = True
+        session._pickle_by_path = kind == "path"
         _sessions[key] = session
         return session
+
+
+def sessions_built() -> int:
+    """How many distinct sessions unpickling has built in this process."""
+    return len(_sessions)
 
 
 def pickle_by_path(session: Session) -> Session:

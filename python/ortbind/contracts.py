@@ -197,5 +197,10 @@ class CheckedSession:
     def __repr__(self) -> str:
         return f"<ortbind.CheckedSession {self.contract}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CheckedSession, (self.session, self.contract))
+
     def __getattr__(self, name: str) -> Any:
+        if name == "session":  # not set yet (during unpickling): no delegation loop
+            raise AttributeError(name)
         return getattr(self.session, name)
