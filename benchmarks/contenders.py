@@ -82,8 +82,13 @@ def ort_options() -> Any:
     return options
 
 
+ENV: ortbind.Env | None = None  # set by the suite before any session is made
+
+
 def ortbind_session(workload: Workload) -> ortbind.Session:
-    return ortbind.Session(workload.model, intra_op_threads=INTRA_OP_THREADS, inter_op_threads=INTER_OP_THREADS)
+    return ortbind.Session(
+        workload.model, env=ENV, intra_op_threads=INTRA_OP_THREADS, inter_op_threads=INTER_OP_THREADS
+    )
 
 
 def ort_session(workload: Workload) -> Any:

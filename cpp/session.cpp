@@ -181,24 +181,22 @@ class Session {
     std::optional<Bindings> bindings;
     if (contract != nullptr) bindings.emplace(*contract);
 
-    size_t given = 0;
     if (PyDict_Check(feeds.ptr())) {
       PyObject* key = nullptr;
       PyObject* value = nullptr;
       Py_ssize_t pos = 0;
       while (PyDict_Next(feeds.ptr(), &pos, &key, &value)) {
-        const size_t index = input_index(key);
-        add_input(index, value, inputs, keep, contract, bindings);
-        ++given;
+        // Owned for the call: converting a value may run Python code that changes the dict.
+        py::object owned_key = py::reinterpret_borrow<py::object>(key);
+        py::object owned_value = py::reinterpret_borrow<py::object>(value);
+        add_input(input_index(key), value, inputs, keep, contract, bindings);
       }
     } else if (PyArray_Check(feeds.ptr()) && n_inputs == 1) {
       add_input(0, feeds.ptr(), inputs, keep, contract, bindings);
-      given = 1;
     } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
       for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {
         auto pair = item.cast<py::tuple>();
         add_input(input_index(pair[0].ptr()), pair[1].ptr(), inputs, keep, contract, bindings);
-        ++given;
       }
     } else {
       fail(Problem::Kind, std::string("feeds must be a dict of input name to value") +
@@ -206,36 +204,44 @@ class Session {
                               ", not " + Py_TYPE(feeds.ptr())->tp_name);
     }
 
-    // Inputs left out: an absent optional is fine, anything else is missing.
+    // Inputs left out: an absent optional is fine, anything else is missing. The values given are
+    // packed to the front, with their names, in the model's order.
     SmallArray<const char*, 16> input_names(n_inputs, nullptr);
     size_t n_run_inputs = 0;
-    if (given != n_inputs || n_inputs > 0) {
-      std::vector<std::string> missing;
-      for (size_t i = 0; i < n_inputs; ++i) {
-        if (inputs[i] != nullptr) {
-          input_names[n_run_inputs] = input_name_ptrs_[i];
-          inputs[n_run_inputs] = inputs[i];
-          if (n_run_inputs != i) inputs[i] = nullptr;
-          ++n_run_inputs;
-        } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL) {
-          missing.push_back(input_names_[i]);
-        }
+    std::vector<std::string> missing;
+    for (size_t i = 0; i < n_inputs; ++i) {
+      if (inputs[i] != nullptr) {
+        input_names[n_run_inputs] = input_name_ptrs_[i];
+        inputs[n_run_inputs] = inputs[i];
+        if (n_run_inputs != i) inputs[i] = nullptr;
+        ++n_run_inputs;
+      } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL) {
+        missing.push_back(input_names_[i]);
       }
-      if (!missing.empty()) {
-        fail(Problem::Name, py::module_::import("ortbind._convert").attr("missing_message")(missing, input_names_)
-                                .cast<std::string>());
-      }
+    }
+    if (!missing.empty()) {
+      fail(Problem::Name, py::module_::import("ortbind._convert").attr("missing_message")(missing, input_names_)
+                              .cast<std::string>());
     }
 
     // Outputs: the model's order, or the caller's.
-    SmallArray<size_t, 16> selected(outputs.is_none() ? output_names_.size() : py::len(outputs), 0);
-    if (outputs.is_none()) {
-      for (size_t i = 0; i < selected.size(); ++i) selected[i] = i;
-    } else {
-      if (py::isinstance<py::str>(outputs))
+    py::object requested;
+    if (!outputs.is_none()) {
+      if (py::isinstance<py::str>(outputs) || py::isinstance<py::bytes>(outputs))
         fail(Problem::Kind, "outputs must be a sequence of output names, not one str");
-      size_t k = 0;
-      for (py::handle name : outputs) selected[k++] = output_index(name.ptr());
+      requested = py::reinterpret_steal<py::object>(PySequence_Fast(outputs.ptr(), "outputs must be a sequence of output names"));
+      if (!requested) throw py::error_already_set();
+    }
+    const size_t n_requested = requested ? static_cast<size_t>(PySequence_Fast_GET_SIZE(requested.ptr())) : output_names_.size();
+    SmallArray<size_t, 16> selected(n_requested, 0);
+    for (size_t k = 0; k < n_requested; ++k) {
+      if (!requested) {
+        selected[k] = k;
+        continue;
+      }
+      selected[k] = output_index(PySequence_Fast_GET_ITEM(requested.ptr(), static_cast<Py_ssize_t>(k)));
+      for (size_t j = 0; j < k; ++j)
+        if (selected[j] == selected[k]) fail(Problem::Name, "output " + quoted(output_names_[selected[k]]) + " is requested twice");
     }
     const size_t n_outputs = selected.size();
     SmallArray<const char*, 16> output_names(n_outputs, nullptr);
@@ -391,6 +397,7 @@ class Session {
 
   void add_input(size_t index, PyObject* value, RunValues& inputs, KeepAlive& keep,
                  const Contract* contract, std::optional<Bindings>& bindings) {
+    if (inputs[index] != nullptr) fail(Problem::Name, "input " + quoted(input_names_[index]) + " is given twice");
     const ValueType& type = input_types_[index];
     if (type.kind != ONNX_TYPE_TENSOR) {
       inputs[index] = value_from_python(value, type, "input", input_names_[index], keep);
@@ -405,10 +412,9 @@ class Session {
     keep.add(std::move(array));
   }
 
-  void bind_preallocated(py::handle out, const SmallArray<size_t, 16>& selected_in, RunValues& results,
+  void bind_preallocated(py::handle out, SmallArray<size_t, 16>& selected, RunValues& results,
                          SmallArray<PyObject*, 16>& preallocated, KeepAlive& keep,
                          const Contract* contract, std::optional<Bindings>& bindings) {
-    auto& selected = const_cast<SmallArray<size_t, 16>&>(selected_in);
     if (!PyDict_Check(out.ptr())) fail(Problem::Kind, "out must be a dict of output name to numpy array");
     PyObject* key = nullptr;
     PyObject* value = nullptr;

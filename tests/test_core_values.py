@@ -178,10 +178,17 @@ def test_zero_size_and_zero_dim() -> None:
 
 
 def _peak_script(body: str) -> str:
+    # peak_mib() is the peak RSS since reset_peak() (Linux: VmHWM, reset through clear_refs).
     return f"""
-        import resource, numpy as np, ortbind, models
-        def rss_mib():
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        import numpy as np, ortbind, models
+        def status_mib(key):
+            with open("/proc/self/status") as f:
+                return next(int(line.split()[1]) / 1024 for line in f if line.startswith(key))
+        def reset_peak():
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        def peak_mib():
+            return status_mib("VmHWM:")
         {body}
     """
 
@@ -192,9 +199,10 @@ def test_large_input_is_not_copied() -> None:
         s = ortbind.Session(models.reduce_sum())
         s.run({"x": np.ones(16, np.float32)})
         x = np.ones(64 << 20, np.float32)
-        before = rss_mib()
+        reset_peak()
+        before = status_mib("VmRSS:")
         y = s.run({"x": x})["y"]
-        print(rss_mib() - before, float(y))
+        print(peak_mib() - before, float(y))
     """
     result = run_python(_peak_script(body))
     assert result.returncode == 0, result.stderr
@@ -208,12 +216,26 @@ def test_large_output_is_not_copied() -> None:
     body = """
         s = ortbind.Session(models.expand())
         s.run({"x": np.ones(1, np.float32), "shape": np.array([16], np.int64)})
-        before = rss_mib()
+        reset_peak()
+        before = status_mib("VmRSS:")
         y = s.run({"x": np.full(1, 3.0, np.float32), "shape": np.array([64 << 20], np.int64)})["y"]
-        print(rss_mib() - before, y.nbytes >> 20, float(y[-1]))
+        print(peak_mib() - before, y.nbytes >> 20, float(y[-1]))
     """
     result = run_python(_peak_script(body))
     assert result.returncode == 0, result.stderr
     growth, size, last = map(float, result.stdout.split())
     assert size == 256 and last == 3.0
     assert growth < 256 + 32, f"peak memory grew by {growth:.0f} MiB for a 256 MiB output"
+
+
+def test_array_likes_are_typed(identity_session: ortbind.Session) -> None:
+    class ArrayLike:
+        def __init__(self, data: np.ndarray) -> None:
+            self.data = data
+
+        def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+            return self.data
+
+    assert identity_session.run({"x": ArrayLike(np.ones(2, np.float32))})["y"].tolist() == [1.0, 1.0]
+    with pytest.raises(ortbind.DTypeError, match="input 'x' expects float32, got an array of float64"):
+        identity_session.run({"x": ArrayLike(np.ones(2))})

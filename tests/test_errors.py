@@ -140,3 +140,36 @@ def test_identity_model_still_usable_after_errors() -> None:
         with pytest.raises(ortbind.ValidationError):
             session.run({"x": bad})
     assert session.run({"x": np.ones(2, np.float32)})["y"].tolist() == [1.0, 1.0]
+
+
+def test_names_given_twice(add_session: ortbind.Session) -> None:
+    x = np.ones((1, 3), np.float32)
+
+    class Twice:
+        def keys(self) -> list[str]:
+            return ["x", "x", "y"]
+
+        def items(self) -> list[tuple[str, np.ndarray]]:
+            return [("x", x), ("x", x), ("y", x)]
+
+    with pytest.raises(ortbind.InputNameError, match="input 'x' is given twice"):
+        add_session.run(Twice())  # type: ignore[arg-type]
+    with pytest.raises(ortbind.InputNameError, match="output 'z' is requested twice"):
+        add_session.run({"x": x, "y": x}, ["z", "z"])
+    assert list(add_session.run({"x": x, "y": x}, iter(["z"]))) == ["z"]  # any iterable of names
+
+
+def test_feeds_changed_while_being_read(add_session: ortbind.Session) -> None:
+    feeds: dict[str, object] = {}
+
+    class Sneaky:
+        def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+            feeds.clear()  # drops the dict's references while the run reads it
+            return np.ones((1, 3), np.float32)
+
+    feeds.update({"x": Sneaky(), "y": np.ones((1, 3), np.float32)})
+    # The dict emptied under the run: 'y' is never seen, and the value being read stayed alive.
+    with pytest.raises(ortbind.InputNameError, match="missing input 'y'"):
+        add_session.run(feeds)  # type: ignore[arg-type]
+    assert feeds == {}
+    assert add_session.run({"x": np.ones((1, 3), np.float32), "y": np.ones((1, 3), np.float32)})["z"].shape == (1, 3)

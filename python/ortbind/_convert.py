@@ -74,6 +74,10 @@ def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
     if element == "string":
         return _strings(value, what)
     target = numpy_dtype(element)
+    if not isinstance(value, np.ndarray | np.generic) and (
+        hasattr(value, "__array__") or hasattr(value, "__array_interface__")
+    ):
+        value = np.asarray(value)  # array-likes (pandas, torch on CPU, ...) are typed: no cast below
     if isinstance(value, np.ndarray | np.generic):
         given = value.dtype
         if given == target:
