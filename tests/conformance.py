@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 import onnx
-import ortbind
 from onnx import numpy_helper
+
+import ortbind
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 KINDS = ("simple", "pytorch-converted", "pytorch-operator", "light")

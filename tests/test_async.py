@@ -8,8 +8,9 @@ import time
 
 import models
 import numpy as np
-import ortbind
 import pytest
+
+import ortbind
 
 
 def test_many_concurrent_awaits_on_one_session() -> None:

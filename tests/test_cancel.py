@@ -8,9 +8,10 @@ import time
 
 import models
 import numpy as np
-import ortbind
 import pytest
 from conftest import run_python
+
+import ortbind
 
 SIZE = 256
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import models
 import numpy as np
-import ortbind
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import ortbind
 
 
 @pytest.fixture(scope="module")

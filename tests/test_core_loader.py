@@ -6,8 +6,9 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import ortbind
 from conftest import run_python
+
+import ortbind
 from ortbind import _core
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import models
 import numpy as np
 import onnx
-import ortbind
 import pytest
 from conftest import run_python
+
+import ortbind
 
 
 def test_signature_as_plain_data(add_session: ortbind.Session) -> None:

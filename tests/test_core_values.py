@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import models
 import numpy as np
-import ortbind
 import pytest
 from conftest import run_python
+
+import ortbind
 
 
 @pytest.mark.parametrize("name", sorted(models.ELEMENT_TYPES))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import models
 import numpy as np
-import ortbind
 import pytest
+
+import ortbind
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import models
 import numpy as np
-import ortbind
 import pytest
 from onnx import TensorProto, helper
+
+import ortbind
 
 CODE_CLASSES = {
     1: ortbind.Fail,

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import models
 import numpy as np
-import ortbind
 import pytest
 from conftest import run_python
+
+import ortbind
 from ortbind import _pickle
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import models
 import numpy as np
-import ortbind
 import pytest
+
+import ortbind
 
 
 @pytest.fixture(scope="module")

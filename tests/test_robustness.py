@@ -11,12 +11,13 @@ import time
 
 import models
 import numpy as np
-import ortbind
 import pytest
 from conftest import run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+import ortbind
 
 HOSTILE_MODELS = """
     import random, ortbind, models

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import ortbind
 import pytest
+
+import ortbind
 
 skl2onnx = pytest.importorskip("skl2onnx")
 sklearn = pytest.importorskip("sklearn")
