@@ -128,58 +128,53 @@ def _detail_rows(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _line_plot(
+    results: dict[str, Any], group: str, x_key: str, per_x: bool, path: Path, labels: tuple[str, str, str], log_y: bool
+) -> bool:
+    """One line per contender over the workloads of ``group``, against their ``x_key``; median
+    latency, divided by x when ``per_x``."""
+    import matplotlib.pyplot as plt
+
+    order = sorted((w for w in results["workloads"].values() if w["group"] == group), key=lambda w: w[x_key])
+    if not order:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, (label, _) in results["contenders"].items():
+        points = [
+            (w[x_key], w["contenders"][name]["median_us"] / (w[x_key] if per_x else 1))
+            for w in order
+            if name in w["contenders"]
+        ]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    if log_y:
+        ax.set_yscale("log")
+    xlabel, ylabel, title = labels
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def plot(results: dict[str, Any], out: Path) -> list[str]:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
     except ImportError:
         return []
     made = []
-    labels = results["contenders"]
-    payload = {n: w for n, w in results["workloads"].items() if w["group"] == "payload"}
-    if payload:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        order = sorted(payload.values(), key=lambda w: w["payload_bytes"])
-        for name in labels:
-            points = [
-                (w["payload_bytes"], w["contenders"][name]["median_us"]) for w in order if name in w["contenders"]
-            ]
-            if points:
-                ax.plot(*zip(*points, strict=True), marker="o", label=labels[name][0])
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("payload (bytes in, bytes out)")
-        ax.set_ylabel("median latency (µs)")
-        ax.set_title("Identity over float32 payloads")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "payload.png", dpi=120)
-        plt.close(fig)
+    payload_labels = ("payload (bytes in, bytes out)", "median latency (µs)", "Identity over float32 payloads")
+    if _line_plot(results, "payload", "payload_bytes", False, out / "payload.png", payload_labels, True):
         made.append("payload.png")
-    io = {n: w for n, w in results["workloads"].items() if w["group"] == "io"}
-    if io:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        order = sorted(io.values(), key=lambda w: w["io_count"])
-        for name in labels:
-            points = [
-                (w["io_count"], w["contenders"][name]["median_us"] / w["io_count"])
-                for w in order
-                if name in w["contenders"]
-            ]
-            if points:
-                ax.plot(*zip(*points, strict=True), marker="o", label=labels[name][0])
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("inputs (= outputs) per call")
-        ax.set_ylabel("median latency per input/output pair (µs)")
-        ax.set_title("Cost per input and output")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "io.png", dpi=120)
-        plt.close(fig)
+    io_labels = ("inputs (= outputs) per call", "median latency per input/output pair (µs)", "Cost per pair")
+    if _line_plot(results, "io", "io_count", True, out / "io.png", io_labels, False):
         made.append("io.png")
     return made
 
