@@ -399,6 +399,7 @@ class Session {
                  const Contract* contract, std::optional<Bindings>& bindings) {
     if (inputs[index] != nullptr) fail(Problem::Name, "input " + quoted(input_names_[index]) + " is given twice");
     const ValueType& type = input_types_[index];
+    if (type.kind == ONNX_TYPE_OPTIONAL && value == Py_None) return;  // absent: left out of the run
     if (type.kind != ONNX_TYPE_TENSOR) {
       inputs[index] = value_from_python(value, type, "input", input_names_[index], keep);
       return;

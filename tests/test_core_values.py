@@ -88,6 +88,8 @@ def test_optionals_in_and_out() -> None:
     assert bool(present["present"]) and present["same"].tolist() == [1.0, 1.0]
     absent = session.run({})
     assert not bool(absent["present"]) and absent["same"] is None
+    explicit = session.run({"opt": None})
+    assert not bool(explicit["present"]) and explicit["same"] is None
 
 
 def test_maps_in() -> None:
