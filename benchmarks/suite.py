@@ -1,8 +1,9 @@
 """Runs the workloads against every contender, interleaved in one process, and writes the report.
 
 Method: each contender is warmed up, then the contenders take turns (A B C, B C A, ...) running
-blocks of calls, each call timed alone; medians and p99 are over all calls of all rounds. The C++
-floor is a child process driven block by block in the same rotation.
+blocks of calls, each call timed alone; medians and p99 are over all calls of all rounds, ratios are
+the median of per-round ratios. The C++ floor is a child process driven block by block in the same
+rotation.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from .workloads import Workload, plan, threads_model
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {
     # mode: (warm-up calls, rounds, block scale, threads seconds, memory MiB)
-    "full": (50, 15, 1.0, 2.0, 256),
-    "quick": (20, 7, 0.5, 0.7, 128),
+    "full": (50, 41, 0.4, 2.0, 256),
+    "quick": (20, 15, 0.2, 0.7, 128),
     "smoke": (3, 2, 0.05, 0.1, 16),
 }
 
@@ -68,6 +69,7 @@ def measure(
             made[name] = contender
     calls = max(2, int(workload.calls * scale))
     samples: dict[str, list[int]] = {name: [] for name in made}
+    round_medians: dict[str, list[float]] = {name: [] for name in made}
     try:
         for contender in made.values():
             contender.block(max(1, min(warmup, calls * 2)))
@@ -75,7 +77,9 @@ def measure(
         for r in range(rounds):
             rotation = order[r % len(order) :] + order[: r % len(order)]
             for name in rotation:
-                samples[name].extend(made[name].block(calls))
+                block = made[name].block(calls)
+                samples[name].extend(block)
+                round_medians[name].append(float(np.median(block)))
     finally:
         for contender in made.values():
             contender.close()
@@ -91,6 +95,14 @@ def measure(
             "n": len(values),
             "samples_ns": values,
         }
+    # Ratios are taken round by round (each contender's block median over the reference's in the
+    # same round), then their median: this machine's speed shifts for seconds at a time, and a ratio
+    # of medians gathered at different moments would mix those states.
+    for name in stats:
+        for reference in ("floor", "ort"):
+            if reference in round_medians:
+                ratios = np.array(round_medians[name]) / np.array(round_medians[reference])
+                stats[name][f"ratio_to_{reference}"] = float(np.median(ratios))
     return {"contenders": stats, "skipped": skipped, "calls_per_block": calls, "rounds": rounds}
 
 
