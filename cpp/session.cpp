@@ -170,7 +170,15 @@ class Session {
                  py::handle contract_arg) {
     ensure_open();
     std::shared_ptr<Contract> given_contract;
-    if (!contract_arg.is_none()) given_contract = contract_arg.cast<std::shared_ptr<Contract>>();
+    if (!contract_arg.is_none()) {
+      if (!py::isinstance<Contract>(contract_arg))
+        fail(Problem::Kind, std::string("contract must be a CompiledContract, not ") + Py_TYPE(contract_arg.ptr())->tp_name);
+      given_contract = contract_arg.cast<std::shared_ptr<Contract>>();
+    }
+    if (!cancel.is_none() && !py::isinstance<CancelToken>(cancel))
+      fail(Problem::Kind, std::string("cancel must be a CancelToken, not ") + Py_TYPE(cancel.ptr())->tp_name);
+    if (!timeout.is_none() && (PyBool_Check(timeout.ptr()) || !(PyFloat_Check(timeout.ptr()) || PyLong_Check(timeout.ptr()))))
+      fail(Problem::Kind, std::string("timeout must be a number of seconds, not ") + Py_TYPE(timeout.ptr())->tp_name);
     const Contract* contract = given_contract ? given_contract.get() : contract_.get();
     if (contract != nullptr && contract->owner != this)
       fail(Problem::Value, "that contract was compiled for another session");

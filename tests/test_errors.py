@@ -174,3 +174,30 @@ def test_feeds_changed_while_being_read(add_session: ortbind.Session) -> None:
         add_session.run(feeds)  # type: ignore[arg-type]
     assert feeds == {}
     assert add_session.run({"x": np.ones((1, 3), np.float32), "y": np.ones((1, 3), np.float32)})["z"].shape == (1, 3)
+
+
+def test_bad_run_arguments(identity_session: ortbind.Session) -> None:
+    x = np.ones(2, np.float32)
+    with pytest.raises(ortbind.KindError, match="timeout must be a number of seconds, not str"):
+        identity_session.run({"x": x}, timeout="1")  # type: ignore[arg-type]
+    with pytest.raises(ortbind.KindError, match="cancel must be a CancelToken, not int"):
+        identity_session.run({"x": x}, cancel=5)  # type: ignore[arg-type]
+    with pytest.raises(ortbind.KindError, match="contract must be a CompiledContract, not str"):
+        identity_session.run({"x": x}, contract="x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="run\\(\\) got an unexpected keyword argument 'foo'"):
+        identity_session.run({"x": x}, foo=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="run\\(\\) takes at most 2 positional arguments"):
+        identity_session.run({"x": x}, None, None)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing required argument 'feeds'"):
+        identity_session.run()  # type: ignore[call-arg]
+    with pytest.raises(ortbind.InvalidArgument, match="At least one output should be requested"):
+        identity_session.run({"x": x}, [])
+
+
+def test_raw_bytes_are_not_numbers(identity_session: ortbind.Session) -> None:
+    for raw in (b"abc", bytearray(b"abc")):
+        with pytest.raises(ortbind.KindError, match="raw bytes are not numbers"):
+            identity_session.run({"x": raw})
+    with pytest.raises(ortbind.DTypeError, match="expects float32, got an array of uint8"):
+        identity_session.run({"x": memoryview(b"abcd")})
+    assert identity_session.run({"x": memoryview(np.ones(3, np.float32))})["y"].tolist() == [1.0] * 3

@@ -74,8 +74,13 @@ def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
     if element == "string":
         return _strings(value, what)
     target = numpy_dtype(element)
+    if isinstance(value, bytes | bytearray):
+        raise _core.KindError(
+            f"{what} expects a tensor of {element}, got {type(value).__name__}: raw bytes are not numbers "
+            "(np.frombuffer(value, dtype) says what they hold)"
+        )
     if not isinstance(value, np.ndarray | np.generic) and (
-        hasattr(value, "__array__") or hasattr(value, "__array_interface__")
+        isinstance(value, memoryview) or hasattr(value, "__array__") or hasattr(value, "__array_interface__")
     ):
         value = np.asarray(value)  # array-likes (pandas, torch on CPU, ...) are typed: no cast below
     if isinstance(value, np.ndarray | np.generic):
