@@ -250,6 +250,18 @@ OrtRunOptions* thread_options() {
 
 }  // namespace
 
+std::shared_ptr<TimerEntry> arm_timer(OrtRunOptions* options, double seconds) {
+  auto entry = std::make_shared<TimerEntry>();
+  entry->options = options;
+  const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  Watchdog::instance().arm(entry, Clock::now() + limit);
+  return entry;
+}
+
+bool disarm_timer(const std::shared_ptr<TimerEntry>& entry) { return Watchdog::instance().disarm(entry); }
+
+void count_run(int change) { g_in_flight.fetch_add(change); }
+
 RunControl::RunControl(std::shared_ptr<CancelToken> token, double timeout_seconds)
     : options_(thread_options()),
       token_(std::move(token)),
@@ -276,10 +288,7 @@ void RunControl::start() {
   }
   if (timeout_ >= 0) {
     stopped_by_us_ = true;
-    timer_ = std::make_shared<TimerEntry>();
-    timer_->options = options_;
-    const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_));
-    Watchdog::instance().arm(timer_, Clock::now() + limit);
+    timer_ = arm_timer(options_, timeout_);
   }
   if (on_main_thread_) {
     g_sigint_seen.store(false);
@@ -299,7 +308,7 @@ void RunControl::stop() {
     }
     if (g_sigint_seen.load()) stopped_by_us_ = true;
   }
-  if (timer_) timer_fired_ = Watchdog::instance().disarm(timer_);
+  if (timer_) timer_fired_ = disarm_timer(timer_);
   if (token_ && !token_refused_) token_->detach(options_);
   g_in_flight.fetch_sub(1);
 }

@@ -24,8 +24,9 @@ class CancelToken {
 };
 
 // Everything that can stop one run: a token, a time limit, and Ctrl-C when the run is on the main
-// thread (for runs longer than the watchdog's poll interval). Built with the GIL held; start() and stop() bracket Run with the GIL released; raise()
-// turns the reason a run stopped into KeyboardInterrupt, RunTimeout or Cancelled.
+// thread (for runs longer than the watchdog's poll interval). Built with the GIL held; start() and
+// stop() bracket Run with the GIL released; raise_if_stopped() turns the reason a run stopped into
+// KeyboardInterrupt, RunTimeout or Cancelled.
 class RunControl {
  public:
   RunControl(std::shared_ptr<CancelToken> token, double timeout_seconds);
@@ -49,5 +50,11 @@ class RunControl {
   bool stopped_by_us_ = false;  // the flag may be set: unset it before the thread's next run
   std::shared_ptr<struct TimerEntry> timer_;
 };
+
+// For runs that do not block their thread (run_async): a time limit on these options, and the count
+// of runs in flight that interpreter exit waits for.
+std::shared_ptr<struct TimerEntry> arm_timer(OrtRunOptions* options, double seconds);
+bool disarm_timer(const std::shared_ptr<struct TimerEntry>& entry);  // true if it fired
+void count_run(int change);
 
 }  // namespace ortbind

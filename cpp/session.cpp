@@ -13,6 +13,7 @@
 #include <atomic>
 #include <optional>
 #include <shared_mutex>
+#include <thread>
 
 #include <pthread.h>
 
@@ -90,6 +91,108 @@ ExecutionMode parse_execution_mode(const std::string& name) {
 
 }  // namespace
 
+class Session;
+
+// A run's options, read from its arguments.
+struct Request {
+  std::shared_ptr<Contract> contract_hold;  // the caller's contract or the session's, kept for the run
+  const Contract* contract = nullptr;
+  std::shared_ptr<CancelToken> token;
+  double timeout = -1.0;
+  py::object requested;  // the caller's output names (a list or tuple), or none for the model's
+  size_t n_outputs = 0;
+};
+
+// One run from its feeds to its outputs: the input values and what they view, the names, the
+// output slots and the symbol bindings. On the stack for run(); on the heap for run_async().
+struct Call {
+  Call(size_t n_inputs, const Request& request)
+      : inputs(n_inputs),
+        input_names(n_inputs, nullptr),
+        selected(request.n_outputs, 0),
+        output_names(request.n_outputs, nullptr),
+        results(request.n_outputs),
+        preallocated(request.n_outputs, nullptr),
+        contract(request.contract) {
+    if (contract != nullptr) bindings.emplace(*contract);
+  }
+
+  RunValues inputs;
+  KeepAlive keep;  // the arrays whose buffers the input values view, until Run returns
+  SmallArray<const char*, 16> input_names;
+  size_t n_run_inputs = 0;
+  SmallArray<size_t, 16> selected;
+  SmallArray<const char*, 16> output_names;
+  RunValues results;
+  SmallArray<PyObject*, 16> preallocated;  // borrowed: `keep` holds them
+  const Contract* contract;
+  std::optional<Bindings> bindings;
+};
+
+// A run_async call: the Call, plus what lives until ONNX Runtime's callback: the Python session
+// (so it cannot be destroyed under the run), the Python callback, and the run's own options.
+struct AsyncCall : Call {
+  AsyncCall(size_t n_inputs, const Request& request)
+      : Call(n_inputs, request), contract_hold(request.contract_hold), token(request.token), timeout(request.timeout) {}
+  ~AsyncCall() {
+    if (options != nullptr) api().ReleaseRunOptions(options);
+  }
+
+  void start() {
+    check(api().CreateRunOptions(&options));
+    if (token && !token->attach(options)) {
+      token_refused = true;
+      check(api().RunOptionsSetTerminate(options));
+    }
+    if (timeout >= 0) timer = arm_timer(options, timeout);
+    count_run(1);
+  }
+
+  void stop() {
+    if (timer) timer_fired = disarm_timer(timer);
+    if (token && !token_refused) token->detach(options);
+    count_run(-1);
+  }
+
+  void raise_if_stopped() const {
+    if (timer_fired)
+      fail(Problem::Timeout, "the run did not finish within its time limit of " + std::to_string(timeout) + " s");
+    if (token && token->cancelled()) fail(Problem::Cancelled, "the run was cancelled by its CancelToken");
+  }
+
+  std::shared_ptr<Contract> contract_hold;
+  std::shared_ptr<CancelToken> token;
+  double timeout;
+  class Session* session = nullptr;
+  py::object self;      // the Python Session
+  py::object callback;  // callback(result, error, session)
+  OrtRunOptions* options = nullptr;
+  std::shared_ptr<TimerEntry> timer;
+  bool timer_fired = false;
+  bool token_refused = false;
+};
+
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
+// Python sessions whose last reference a runtime thread would have dropped: destroying a session
+// joins its thread pool, which must not happen on one of that pool's threads. Released by the next
+// Python thread to start a run or close a session. Guarded by the GIL.
+std::vector<PyObject*> g_deferred_sessions;
+
+void release_deferred_sessions() {
+  while (!g_deferred_sessions.empty()) {
+    PyObject* object = g_deferred_sessions.back();
+    g_deferred_sessions.pop_back();
+    Py_DECREF(object);
+  }
+}
+
 class Session {
  public:
   Session(py::handle model, std::optional<Env> env, std::optional<std::vector<std::string>> providers,
@@ -155,10 +258,12 @@ class Session {
   }
 
   void close() {
+    release_deferred_sessions();
     if (closed_.exchange(true)) return;
     // The GIL is released while waiting: a run in flight needs it to finish.
     py::gil_scoped_release release;
     std::unique_lock<std::shared_mutex> lock(lifecycle_);
+    while (async_runs_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     destroy_session();
   }
 
@@ -169,102 +274,12 @@ class Session {
   py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
                  py::handle contract_arg) {
     ensure_open();
-    std::shared_ptr<Contract> given_contract;
-    if (!contract_arg.is_none()) {
-      if (!py::isinstance<Contract>(contract_arg))
-        fail(Problem::Kind, std::string("contract must be a CompiledContract, not ") + Py_TYPE(contract_arg.ptr())->tp_name);
-      given_contract = contract_arg.cast<std::shared_ptr<Contract>>();
-    }
-    if (!cancel.is_none() && !py::isinstance<CancelToken>(cancel))
-      fail(Problem::Kind, std::string("cancel must be a CancelToken, not ") + Py_TYPE(cancel.ptr())->tp_name);
-    if (!timeout.is_none() && (PyBool_Check(timeout.ptr()) || !(PyFloat_Check(timeout.ptr()) || PyLong_Check(timeout.ptr()))))
-      fail(Problem::Kind, std::string("timeout must be a number of seconds, not ") + Py_TYPE(timeout.ptr())->tp_name);
-    const Contract* contract = given_contract ? given_contract.get() : contract_.get();
-    if (contract != nullptr && contract->owner != this)
-      fail(Problem::Value, "that contract was compiled for another session");
+    Request request = parse_request(outputs, timeout, cancel, contract_arg);
+    Call call(input_names_.size(), request);
+    gather(call, feeds, request);
+    if (!out.is_none()) bind_preallocated(out, call);
 
-    const size_t n_inputs = input_names_.size();
-    RunValues inputs(n_inputs);
-    KeepAlive keep;  // the arrays whose buffers the input values view, until Run returns
-    std::optional<Bindings> bindings;
-    if (contract != nullptr) bindings.emplace(*contract);
-
-    if (PyDict_Check(feeds.ptr())) {
-      PyObject* key = nullptr;
-      PyObject* value = nullptr;
-      Py_ssize_t pos = 0;
-      while (PyDict_Next(feeds.ptr(), &pos, &key, &value)) {
-        // Owned for the call: converting a value may run Python code that changes the dict.
-        py::object owned_key = py::reinterpret_borrow<py::object>(key);
-        py::object owned_value = py::reinterpret_borrow<py::object>(value);
-        add_input(input_index(key), value, inputs, keep, contract, bindings);
-      }
-    } else if (PyArray_Check(feeds.ptr()) && n_inputs == 1) {
-      add_input(0, feeds.ptr(), inputs, keep, contract, bindings);
-    } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
-      for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {
-        auto pair = item.cast<py::tuple>();
-        add_input(input_index(pair[0].ptr()), pair[1].ptr(), inputs, keep, contract, bindings);
-      }
-    } else {
-      fail(Problem::Kind, std::string("feeds must be a dict of input name to value") +
-                              (n_inputs == 1 ? " (or one array for this single-input model)" : "") +
-                              ", not " + Py_TYPE(feeds.ptr())->tp_name);
-    }
-
-    // Inputs left out: an absent optional is fine, anything else is missing. The values given are
-    // packed to the front, with their names, in the model's order.
-    SmallArray<const char*, 16> input_names(n_inputs, nullptr);
-    size_t n_run_inputs = 0;
-    std::vector<std::string> missing;
-    for (size_t i = 0; i < n_inputs; ++i) {
-      if (inputs[i] != nullptr) {
-        input_names[n_run_inputs] = input_name_ptrs_[i];
-        inputs[n_run_inputs] = inputs[i];
-        if (n_run_inputs != i) inputs[i] = nullptr;
-        ++n_run_inputs;
-      } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL) {
-        missing.push_back(input_names_[i]);
-      }
-    }
-    if (!missing.empty()) {
-      fail(Problem::Name, py::module_::import("ortbind._convert").attr("missing_message")(missing, input_names_)
-                              .cast<std::string>());
-    }
-
-    // Outputs: the model's order, or the caller's.
-    py::object requested;
-    if (!outputs.is_none()) {
-      if (py::isinstance<py::str>(outputs) || py::isinstance<py::bytes>(outputs))
-        fail(Problem::Kind, "outputs must be a sequence of output names, not one str");
-      requested = py::reinterpret_steal<py::object>(PySequence_Fast(outputs.ptr(), "outputs must be a sequence of output names"));
-      if (!requested) throw py::error_already_set();
-    }
-    const size_t n_requested = requested ? static_cast<size_t>(PySequence_Fast_GET_SIZE(requested.ptr())) : output_names_.size();
-    SmallArray<size_t, 16> selected(n_requested, 0);
-    for (size_t k = 0; k < n_requested; ++k) {
-      if (!requested) {
-        selected[k] = k;
-        continue;
-      }
-      selected[k] = output_index(PySequence_Fast_GET_ITEM(requested.ptr(), static_cast<Py_ssize_t>(k)));
-      for (size_t j = 0; j < k; ++j)
-        if (selected[j] == selected[k]) fail(Problem::Name, "output " + quoted(output_names_[selected[k]]) + " is requested twice");
-    }
-    const size_t n_outputs = selected.size();
-    SmallArray<const char*, 16> output_names(n_outputs, nullptr);
-    for (size_t k = 0; k < n_outputs; ++k) output_names[k] = output_name_ptrs_[selected[k]];
-    RunValues results(n_outputs);
-    SmallArray<PyObject*, 16> preallocated(n_outputs, nullptr);
-    if (!out.is_none()) bind_preallocated(out, selected, results, preallocated, keep, contract, bindings);
-
-    double limit = -1.0;
-    if (!timeout.is_none()) {
-      limit = timeout.cast<double>();
-      if (!(limit >= 0.0 && limit < 1e9))
-        fail(Problem::Value, "timeout must be a number of seconds >= 0, not " + py::repr(timeout).cast<std::string>());
-    }
-    RunControl control(cancel.is_none() ? nullptr : cancel.cast<std::shared_ptr<CancelToken>>(), limit);
+    RunControl control(request.token, request.timeout);
     StatusGuard status;
     bool closed_meanwhile = false;
     {
@@ -274,8 +289,8 @@ class Session {
         closed_meanwhile = true;
       } else {
         control.start();
-        status.status = api().Run(session_, control.options(), input_names.data(), inputs.data(), n_run_inputs,
-                                  output_names.data(), n_outputs, results.data());
+        status.status = api().Run(session_, control.options(), call.input_names.data(), call.inputs.data(),
+                                  call.n_run_inputs, call.output_names.data(), call.selected.size(), call.results.data());
         control.stop();
       }
     }
@@ -284,7 +299,39 @@ class Session {
       control.raise_if_stopped();
       check(status.release());
     }
-    return collect(selected, results, preallocated, contract, bindings);
+    return collect(call);
+  }
+
+  // The run on one of ONNX Runtime's intra-op threads (OrtApi::RunAsync): returns at once, and
+  // `callback(result, error)` is called later on that thread, with the GIL held. Needs a session
+  // with an intra-op thread pool (intra_op_threads other than 1); ONNX Runtime says so otherwise.
+  void run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
+                 py::handle callback) {
+    release_deferred_sessions();
+    ensure_open();
+    if (!PyCallable_Check(callback.ptr())) fail(Problem::Kind, "callback must be callable");
+    Request request = parse_request(outputs, timeout, cancel, py::none());
+    auto call = std::make_unique<AsyncCall>(input_names_.size(), request);
+    gather(*call, feeds, request);
+    call->session = this;
+    call->self = py::reinterpret_borrow<py::object>(self);
+    call->callback = py::reinterpret_borrow<py::object>(callback);
+    call->start();
+    async_runs_.fetch_add(1);
+    OrtStatus* status = nullptr;
+    {
+      py::gil_scoped_release release;
+      std::shared_lock<std::shared_mutex> lock(lifecycle_);
+      status = api().RunAsync(session_, call->options, call->input_names.data(), call->inputs.data(),
+                              call->n_run_inputs, call->output_names.data(), call->selected.size(),
+                              call->results.data(), &Session::on_async_done, call.get());
+    }
+    if (status != nullptr) {
+      call->stop();
+      async_runs_.fetch_sub(1);
+      check(status);
+    }
+    call.release();  // owned by on_async_done from here on
   }
 
   py::list describe(bool inputs) const {
@@ -403,27 +450,120 @@ class Session {
   size_t input_index(PyObject* key) const { return lookup(key, input_index_, input_names_, "input"); }
   size_t output_index(PyObject* key) const { return lookup(key, output_index_, output_names_, "output"); }
 
-  void add_input(size_t index, PyObject* value, RunValues& inputs, KeepAlive& keep,
-                 const Contract* contract, std::optional<Bindings>& bindings) {
-    if (inputs[index] != nullptr) fail(Problem::Name, "input " + quoted(input_names_[index]) + " is given twice");
+  Request parse_request(py::handle outputs, py::handle timeout, py::handle cancel, py::handle contract_arg) const {
+    Request request;
+    if (!contract_arg.is_none()) {
+      if (!py::isinstance<Contract>(contract_arg))
+        fail(Problem::Kind, std::string("contract must be a CompiledContract, not ") + Py_TYPE(contract_arg.ptr())->tp_name);
+      request.contract_hold = contract_arg.cast<std::shared_ptr<Contract>>();
+    }
+    // Held for the whole run: _set_contract may replace the session's while the GIL is released.
+    if (!request.contract_hold) request.contract_hold = contract_;
+    request.contract = request.contract_hold.get();
+    if (request.contract != nullptr && request.contract->owner != this)
+      fail(Problem::Value, "that contract was compiled for another session");
+    if (!cancel.is_none()) {
+      if (!py::isinstance<CancelToken>(cancel))
+        fail(Problem::Kind, std::string("cancel must be a CancelToken, not ") + Py_TYPE(cancel.ptr())->tp_name);
+      request.token = cancel.cast<std::shared_ptr<CancelToken>>();
+    }
+    if (!timeout.is_none()) {
+      if (PyBool_Check(timeout.ptr()) || !(PyFloat_Check(timeout.ptr()) || PyLong_Check(timeout.ptr())))
+        fail(Problem::Kind, std::string("timeout must be a number of seconds, not ") + Py_TYPE(timeout.ptr())->tp_name);
+      request.timeout = timeout.cast<double>();
+      if (!(request.timeout >= 0.0 && request.timeout < 1e9))
+        fail(Problem::Value, "timeout must be a number of seconds >= 0, not " + py::repr(timeout).cast<std::string>());
+    }
+    request.n_outputs = output_names_.size();
+    if (!outputs.is_none()) {
+      if (py::isinstance<py::str>(outputs) || py::isinstance<py::bytes>(outputs))
+        fail(Problem::Kind, "outputs must be a sequence of output names, not one str");
+      request.requested = py::reinterpret_steal<py::object>(
+          PySequence_Fast(outputs.ptr(), "outputs must be a sequence of output names"));
+      if (!request.requested) throw py::error_already_set();
+      request.n_outputs = static_cast<size_t>(PySequence_Fast_GET_SIZE(request.requested.ptr()));
+    }
+    return request;
+  }
+
+  // Converts the feeds into the call's input values (checking the contract) and resolves the
+  // requested outputs.
+  void gather(Call& call, py::handle feeds, const Request& request) {
+    const size_t n_inputs = input_names_.size();
+    if (PyDict_Check(feeds.ptr())) {
+      PyObject* key = nullptr;
+      PyObject* value = nullptr;
+      Py_ssize_t pos = 0;
+      while (PyDict_Next(feeds.ptr(), &pos, &key, &value)) {
+        // Owned for the call: converting a value may run Python code that changes the dict.
+        py::object owned_key = py::reinterpret_borrow<py::object>(key);
+        py::object owned_value = py::reinterpret_borrow<py::object>(value);
+        add_input(input_index(key), value, call);
+      }
+    } else if (PyArray_Check(feeds.ptr()) && n_inputs == 1) {
+      add_input(0, feeds.ptr(), call);
+    } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
+      for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {
+        auto pair = item.cast<py::tuple>();
+        add_input(input_index(pair[0].ptr()), pair[1].ptr(), call);
+      }
+    } else {
+      fail(Problem::Kind, std::string("feeds must be a dict of input name to value") +
+                              (n_inputs == 1 ? " (or one array for this single-input model)" : "") +
+                              ", not " + Py_TYPE(feeds.ptr())->tp_name);
+    }
+
+    // Inputs left out: an absent optional is fine, anything else is missing. The values given are
+    // packed to the front, with their names, in the model's order.
+    std::vector<std::string> missing;
+    for (size_t i = 0; i < n_inputs; ++i) {
+      if (call.inputs[i] != nullptr) {
+        call.input_names[call.n_run_inputs] = input_name_ptrs_[i];
+        call.inputs[call.n_run_inputs] = call.inputs[i];
+        if (call.n_run_inputs != i) call.inputs[i] = nullptr;
+        ++call.n_run_inputs;
+      } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL) {
+        missing.push_back(input_names_[i]);
+      }
+    }
+    if (!missing.empty()) {
+      fail(Problem::Name, py::module_::import("ortbind._convert").attr("missing_message")(missing, input_names_)
+                              .cast<std::string>());
+    }
+
+    // Outputs: the model's order, or the caller's.
+    for (size_t k = 0; k < request.n_outputs; ++k) {
+      if (!request.requested) {
+        call.selected[k] = k;
+      } else {
+        call.selected[k] = output_index(PySequence_Fast_GET_ITEM(request.requested.ptr(), static_cast<Py_ssize_t>(k)));
+        for (size_t j = 0; j < k; ++j)
+          if (call.selected[j] == call.selected[k])
+            fail(Problem::Name, "output " + quoted(output_names_[call.selected[k]]) + " is requested twice");
+      }
+      call.output_names[k] = output_name_ptrs_[call.selected[k]];
+    }
+  }
+
+  void add_input(size_t index, PyObject* value, Call& call) {
+    if (call.inputs[index] != nullptr) fail(Problem::Name, "input " + quoted(input_names_[index]) + " is given twice");
     const ValueType& type = input_types_[index];
     if (type.kind == ONNX_TYPE_OPTIONAL && value == Py_None) return;  // absent: left out of the run
     if (type.kind != ONNX_TYPE_TENSOR) {
-      inputs[index] = value_from_python(value, type, "input", input_names_[index], keep);
+      call.inputs[index] = value_from_python(value, type, "input", input_names_[index], call.keep);
       return;
     }
     ONNXTensorElementDataType element = type.element;
-    const TensorRule* rule = contract != nullptr ? &contract->inputs[index] : nullptr;
     py::object array = input_array(value, element, "input", input_names_[index]);
     auto* arr = reinterpret_cast<PyArrayObject*>(array.ptr());
-    if (rule != nullptr) bindings->check(*rule, true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
-    inputs[index] = tensor_over_array(arr, element);
-    keep.add(std::move(array));
+    if (call.contract != nullptr)
+      call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+    call.inputs[index] = tensor_over_array(arr, element);
+    call.keep.add(std::move(array));
   }
 
-  void bind_preallocated(py::handle out, SmallArray<size_t, 16>& selected, RunValues& results,
-                         SmallArray<PyObject*, 16>& preallocated, KeepAlive& keep,
-                         const Contract* contract, std::optional<Bindings>& bindings) {
+  void bind_preallocated(py::handle out, Call& call) {
+    auto& selected = call.selected;
     if (!PyDict_Check(out.ptr())) fail(Problem::Kind, "out must be a dict of output name to numpy array");
     PyObject* key = nullptr;
     PyObject* value = nullptr;
@@ -448,15 +588,16 @@ class Session {
         fail(Problem::Value, "out[" + quoted(name) + "] must be C-contiguous, aligned and in native byte order: "
                              "the run writes into its buffer");
       if (!PyArray_ISWRITEABLE(arr)) fail(Problem::Value, "out[" + quoted(name) + "] is read-only");
-      if (contract != nullptr) bindings->check(contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
-      results[slot] = tensor_over_array(arr, type.element);
-      preallocated[slot] = value;
-      keep.add(py::reinterpret_borrow<py::object>(value));
+      if (call.contract != nullptr)
+        call.bindings->check(call.contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+      call.results[slot] = tensor_over_array(arr, type.element);
+      call.preallocated[slot] = value;
+      call.keep.add(py::reinterpret_borrow<py::object>(value));
     }
   }
 
-  py::object collect(SmallArray<size_t, 16>& selected, RunValues& results, SmallArray<PyObject*, 16>& preallocated,
-                     const Contract* contract, std::optional<Bindings>& bindings) {
+  py::object collect(Call& call) {
+    auto& selected = call.selected;
     py::object result = g_result_type != nullptr
                             ? py::reinterpret_steal<py::object>(PyDict_Type.tp_new(g_result_type, empty_args().ptr(), nullptr))
                             : py::reinterpret_steal<py::object>(PyDict_New());
@@ -465,15 +606,15 @@ class Session {
     for (size_t k = 0; k < selected.size(); ++k) {
       const size_t index = selected[k];
       py::object value;
-      if (preallocated[k] != nullptr) {
-        value = py::reinterpret_borrow<py::object>(preallocated[k]);
+      if (call.preallocated[k] != nullptr) {
+        value = py::reinterpret_borrow<py::object>(call.preallocated[k]);
       } else {
-        value = value_to_python(results.take(k), "output", output_names_[index]);
+        value = value_to_python(call.results.take(k), "output", output_names_[index]);
       }
-      if (contract != nullptr && !broken && PyArray_Check(value.ptr())) {
+      if (call.contract != nullptr && !broken && PyArray_Check(value.ptr())) {
         auto* arr = reinterpret_cast<PyArrayObject*>(value.ptr());
         try {
-          bindings->check(contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+          call.bindings->check(call.contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
         } catch (const ValidationError& e) {
           broken = e.what();
         }
@@ -490,6 +631,56 @@ class Session {
       throw py::error_already_set();
     }
     return result;
+  }
+
+  // ONNX Runtime's callback for run_async, on one of its intra-op threads.
+  static void on_async_done(void* user_data, OrtValue** outputs, size_t n_outputs, OrtStatusPtr status) {
+    std::unique_ptr<AsyncCall> call(static_cast<AsyncCall*>(user_data));
+    Session* session = call->session;
+    if (outputs != call->results.data()) {
+      for (size_t k = 0; k < n_outputs && k < call->selected.size(); ++k) call->results[k] = outputs[k];
+    }
+    call->stop();
+    if (interpreter_finalizing()) {
+      // Python is going away: nothing may touch it now, so everything of the call is left as it is.
+      discard(status);
+      session->async_runs_.fetch_sub(1);
+      call.release();
+      return;
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    {
+      py::object result = py::none();
+      py::object error = py::none();
+      try {
+        if (status != nullptr) {
+          OrtStatus* failed = std::exchange(status, nullptr);
+          call->raise_if_stopped();
+          check(failed);
+        }
+        result = session->collect(*call);
+      } catch (py::error_already_set& e) {
+        error = e.value();
+      } catch (...) {
+        py::detail::try_translate_exceptions();
+        PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyErr_NormalizeException(&type, &value, &traceback);
+        error = py::reinterpret_steal<py::object>(value);
+        Py_XDECREF(type);
+        Py_XDECREF(traceback);
+      }
+      discard(status);
+      try {
+        call->callback(result, error, call->self);
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("ortbind run_async callback");
+      }
+      session->async_runs_.fetch_sub(1);
+      if (Py_REFCNT(call->self.ptr()) == 1) g_deferred_sessions.push_back(call->self.release().ptr());
+      call.reset();
+    }
+    PyGILState_Release(gil);
   }
 
   static const py::tuple& empty_args() {
@@ -510,6 +701,7 @@ class Session {
   // in flight and never frees the session under one.
   mutable std::shared_mutex lifecycle_;
   std::atomic<bool> closed_{false};
+  std::atomic<int> async_runs_{0};  // run_async calls whose callback has not finished
   const unsigned generation_ = g_process_generation.load();
 };
 
@@ -585,7 +777,12 @@ void bind_session(py::module_& m) {
       .def("_describe", &Session::describe, py::arg("inputs"))
       .def("_metadata", &Session::metadata)
       .def("_set_contract", &Session::set_contract)
-      .def("_compile_contract", &Session::compile, py::arg("inputs"), py::arg("outputs"), py::arg("symbols"));
+      .def("_compile_contract", &Session::compile, py::arg("inputs"), py::arg("outputs"), py::arg("symbols"))
+      .def("_run_async",
+           [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
+              py::handle callback) { self.cast<Session&>().run_async(self, feeds, outputs, timeout, cancel, callback); },
+           py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
+           py::arg("cancel") = py::none(), py::arg("callback"));
 
   static PyMethodDef run_def = {
       "run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)), METH_FASTCALL | METH_KEYWORDS,

@@ -43,7 +43,7 @@ const OrtMemoryInfo* cpu_memory();
 // zero-copy case); a contiguous copy when only the layout differs. Anything else (another element
 // type, a non-array) goes through ortbind._convert, which converts Python scalars and lists to the
 // declared type and refuses any conversion that would change a number.
-// `what` names the value for messages ("input 'x'").
+// `role` and `name` name the value in messages ("input 'x'").
 py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role,
                        const std::string& name);
 

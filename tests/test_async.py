@@ -1,5 +1,6 @@
 """run_async under a real event loop: concurrency, cancellation of the awaiting task (which stops
-the ONNX Runtime run), and asyncio.wait_for time limits."""
+the ONNX Runtime run), and asyncio.wait_for time limits; through ONNX Runtime's RunAsync (sessions
+with an intra-op thread pool) and through the executor (intra_op_threads=1)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import time
 import models
 import numpy as np
 import pytest
+from models import tensor
+from onnx import TensorProto, helper
 
 import ortbind
 
+PATHS = pytest.mark.parametrize("threads", [2, 1], ids=["runasync", "executor"])
 
-def test_many_concurrent_awaits_on_one_session() -> None:
-    session = ortbind.Session(models.mlp())
+
+@PATHS
+def test_many_concurrent_awaits_on_one_session(threads: int) -> None:
+    session = ortbind.Session(models.mlp(), intra_op_threads=threads)
     rng = np.random.default_rng(0)
     batches = [rng.standard_normal((4, 64)).astype(np.float32) for _ in range(32)]
     expected = [session.run({"x": b})["probs"] for b in batches]
@@ -28,8 +34,9 @@ def test_many_concurrent_awaits_on_one_session() -> None:
         np.testing.assert_array_equal(result["probs"], want)
 
 
-def test_the_loop_is_not_blocked() -> None:
-    session = ortbind.Session(models.matmul_chain(200, 256), intra_op_threads=1)
+@PATHS
+def test_the_loop_is_not_blocked(threads: int) -> None:
+    session = ortbind.Session(models.matmul_chain(200, 256), intra_op_threads=threads)
     x = np.eye(256, dtype=np.float32)
 
     async def main() -> tuple[int, float]:
@@ -46,8 +53,9 @@ def test_the_loop_is_not_blocked() -> None:
     assert elapsed > 0.02 and ticks >= 5
 
 
-def test_cancelling_the_task_cancels_the_run() -> None:
-    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=1)
+@PATHS
+def test_cancelling_the_task_cancels_the_run(threads: int) -> None:
+    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=threads)
     x = np.eye(256, dtype=np.float32)
 
     async def main() -> float:
@@ -63,8 +71,9 @@ def test_cancelling_the_task_cancels_the_run() -> None:
     assert stopped_after < 1.0, f"the run took {stopped_after:.2f} s to stop"
 
 
-def test_wait_for_time_limit() -> None:
-    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=1)
+@PATHS
+def test_wait_for_time_limit(threads: int) -> None:
+    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=threads)
 
     async def main() -> float:
         start = time.perf_counter()
@@ -75,3 +84,46 @@ def test_wait_for_time_limit() -> None:
     assert asyncio.run(main()) < 1.0
     small = ortbind.Session(models.add_one_element())
     assert asyncio.run(small.run_async({"x": np.array([1.0], np.float32)}))["y"].tolist() == [2.0]
+
+
+def test_errors_and_timeouts_arrive_as_exceptions() -> None:
+    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=2)
+
+    async def main() -> None:
+        with pytest.raises(ortbind.RunTimeout):
+            await session.run_async({"x": np.eye(256, dtype=np.float32)}, timeout=0.05)
+        with pytest.raises(ortbind.DTypeError):
+            await session.run_async({"x": np.eye(256)})
+        graph = helper.make_graph(
+            [helper.make_node("Reshape", ["x", "shape"], ["y"])],
+            "g",
+            [tensor("x", TensorProto.FLOAT, ["n"]), tensor("shape", TensorProto.INT64, [2])],
+            [tensor("y", TensorProto.FLOAT, [None, None])],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        reshape = ortbind.Session(model.SerializeToString(), intra_op_threads=2)
+        with pytest.raises(ortbind.Fail, match="cannot be reshaped"):  # raised on the runtime's thread
+            await reshape.run_async({"x": np.ones(5, np.float32), "shape": np.array([2, 2])})
+        assert (await reshape.run_async({"x": np.ones(4, np.float32), "shape": np.array([2, 2])}))["y"].shape == (2, 2)
+
+    asyncio.run(main())
+
+
+def test_close_waits_for_async_runs_and_dropped_sessions_are_safe() -> None:
+    async def main() -> None:
+        session = ortbind.Session(models.matmul_chain(100, 256), intra_op_threads=2)
+        task = asyncio.ensure_future(session.run_async({"x": np.eye(256, dtype=np.float32)}))
+        await asyncio.sleep(0)
+        session.close()  # waits for the run on the runtime's thread
+        result = await task
+        assert result["y"].shape == (256, 256)
+        # A session whose only reference is its run in flight.
+        pending = [
+            ortbind.Session(models.mlp(), intra_op_threads=2).run_async({"x": np.ones((1, 64), np.float32)})
+            for _ in range(8)
+        ]
+        results = await asyncio.gather(*pending)
+        assert all(r["probs"].shape == (1, 10) for r in results)
+
+    asyncio.run(main())

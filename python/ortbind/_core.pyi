@@ -1,6 +1,6 @@
 """The compiled core (cpp/). Use the ortbind package; these are its building blocks."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from .result import Result
@@ -106,6 +106,15 @@ class Session:
     def _describe(self, inputs: bool) -> list[tuple[str, tuple[Any, ...], str]]: ...
     def _metadata(self) -> dict[str, Any]: ...
     def _set_contract(self, contract: CompiledContract | None) -> None: ...
+    def _run_async(
+        self,
+        feeds: Mapping[str, Any] | Any,
+        outputs: Sequence[str] | None = None,
+        *,
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+        callback: Callable[[Result | None, BaseException | None, Any], None],
+    ) -> None: ...
     def _compile_contract(
         self, inputs: Sequence[Any], outputs: Sequence[Any], symbols: Sequence[tuple[str, int, int | None]]
     ) -> CompiledContract: ...

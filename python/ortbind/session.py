@@ -69,6 +69,15 @@ class ValueSpec:
         )
 
 
+def _settle(future: asyncio.Future[Result], result: Result | None, error: BaseException | None, _: object) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
 def _dtype_of(element: str | None) -> np.dtype[Any] | type[str] | None:
     if element is None:
         return None
@@ -223,14 +232,30 @@ class Session(_core.Session):
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
     ) -> Result:
-        """``run`` on the loop's default executor, without blocking the event loop.
+        """``run`` without blocking the event loop; same arguments and result.
 
-        Cancelling the awaiting task cancels the ONNX Runtime run (between two nodes) and waits
-        for it to stop before the cancellation propagates, so no run outlives its task.
+        The run goes to one of ONNX Runtime's intra-op threads (``OrtApi::RunAsync``), whose callback
+        hands the result to the loop. Sessions without an intra-op thread pool
+        (``intra_op_threads=1``), and calls with ``out=``, run on the loop's default executor instead.
+        Cancelling the awaiting task cancels the ONNX Runtime run (between two nodes) and waits for
+        it to stop before the cancellation propagates, so no run outlives its task.
         """
+        loop = asyncio.get_running_loop()
         token = _core.CancelToken()
-        call = functools.partial(self.run, feeds, outputs, out=out, timeout=timeout, cancel=token)
-        future = asyncio.get_running_loop().run_in_executor(None, call)
+        future: asyncio.Future[Result]
+        if out is None and self._options["intra_op_threads"] != 1:
+            future = loop.create_future()
+
+            def done(result: Result | None, error: BaseException | None, session: Session) -> None:
+                # On a runtime thread, with the GIL. The session travels to the loop so that its last
+                # reference, if this is it, is dropped there and not on one of its own threads.
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits this
+                    loop.call_soon_threadsafe(_settle, future, result, error, session)
+
+            self._run_async(feeds, outputs, timeout=timeout, cancel=token, callback=done)
+        else:
+            call = functools.partial(self.run, feeds, outputs, out=out, timeout=timeout, cancel=token)
+            future = loop.run_in_executor(None, call)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
