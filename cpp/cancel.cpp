@@ -204,7 +204,8 @@ unsigned long g_main_thread = 0;
 // Interpreter exit while other threads are inside Run (daemon threads): ONNX Runtime's static
 // destructors would run under them. At exit every thread's run is terminated and waited for, so
 // no thread is inside the runtime when the process tears it down. Each thread's options are
-// registered once, when the thread first runs; a run costs two atomic counts.
+// registered once, when the thread first runs (a run then costs two atomic counts); run_async's
+// options are registered for the length of their run.
 std::mutex g_threads_mutex;
 std::vector<OrtRunOptions*> g_thread_options;
 std::atomic<int> g_in_flight{0};
@@ -260,7 +261,22 @@ std::shared_ptr<TimerEntry> arm_timer(OrtRunOptions* options, double seconds) {
 
 bool disarm_timer(const std::shared_ptr<TimerEntry>& entry) { return Watchdog::instance().disarm(entry); }
 
-void count_run(int change) { g_in_flight.fetch_add(change); }
+void count_run(int change, OrtRunOptions* options) {
+  if (options != nullptr) {
+    std::lock_guard<std::mutex> lock(g_threads_mutex);
+    if (change > 0) {
+      g_thread_options.push_back(options);
+    } else {
+      for (auto it = g_thread_options.begin(); it != g_thread_options.end(); ++it) {
+        if (*it == options) {
+          g_thread_options.erase(it);
+          break;
+        }
+      }
+    }
+  }
+  g_in_flight.fetch_add(change);
+}
 
 RunControl::RunControl(std::shared_ptr<CancelToken> token, double timeout_seconds)
     : options_(thread_options()),

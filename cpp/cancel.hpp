@@ -55,6 +55,7 @@ class RunControl {
 // of runs in flight that interpreter exit waits for.
 std::shared_ptr<struct TimerEntry> arm_timer(OrtRunOptions* options, double seconds);
 bool disarm_timer(const std::shared_ptr<struct TimerEntry>& entry);  // true if it fired
-void count_run(int change);
+// Counts a run in (+1) or out (-1); runs counted with their options are terminated at exit.
+void count_run(int change, OrtRunOptions* options = nullptr);
 
 }  // namespace ortbind

@@ -145,13 +145,13 @@ struct AsyncCall : Call {
       check(api().RunOptionsSetTerminate(options));
     }
     if (timeout >= 0) timer = arm_timer(options, timeout);
-    count_run(1);
+    count_run(1, options);
   }
 
+  // The run is over; it stays counted for interpreter exit until its callback has returned.
   void stop() {
     if (timer) timer_fired = disarm_timer(timer);
     if (token && !token_refused) token->detach(options);
-    count_run(-1);
   }
 
   void raise_if_stopped() const {
@@ -328,6 +328,7 @@ class Session {
     }
     if (status != nullptr) {
       call->stop();
+      count_run(-1, call->options);
       async_runs_.fetch_sub(1);
       check(status);
     }
@@ -640,12 +641,15 @@ class Session {
     if (outputs != call->results.data()) {
       for (size_t k = 0; k < n_outputs && k < call->selected.size(); ++k) call->results[k] = outputs[k];
     }
-    call->stop();
+    call->stop();  // detaches the options from the token and the timer
+    // Released last, after the run stops being counted: interpreter exit may still terminate it.
+    OrtRunOptions* options = std::exchange(call->options, nullptr);
     if (interpreter_finalizing()) {
       // Python is going away: nothing may touch it now, so everything of the call is left as it is.
       discard(status);
       session->async_runs_.fetch_sub(1);
       call.release();
+      count_run(-1, options);
       return;
     }
     PyGILState_STATE gil = PyGILState_Ensure();
@@ -681,6 +685,8 @@ class Session {
       call.reset();
     }
     PyGILState_Release(gil);
+    count_run(-1, options);
+    api().ReleaseRunOptions(options);
   }
 
   static const py::tuple& empty_args() {

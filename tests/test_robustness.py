@@ -249,6 +249,8 @@ def test_interpreter_exit_with_live_sessions_and_outputs() -> None:
         outputs = [s.run({"x": np.ones((2, 64), np.float32)}) for s in sessions]
         slow = ortbind.Session(models.matmul_chain(2000, 256), env=env)
         threading.Thread(target=lambda: slow.run({"x": np.eye(256, dtype=np.float32)}), daemon=True).start()
+        pooled = ortbind.Session(models.matmul_chain(2000, 256), env=env, intra_op_threads=2)
+        pooled._run_async({"x": np.eye(256, dtype=np.float32)}, callback=lambda result, error, session: None)
         print("bye")
     """
     for _ in range(4):  # the exit races the daemon thread's run: try it a few times
