@@ -216,6 +216,8 @@ class Session {
     bool have_view = false;
     if (py::isinstance<py::str>(model) || py::hasattr(model, "__fspath__")) {
       path = py::module_::import("os").attr("fsdecode")(model).cast<std::string>();
+      // The runtime reads a C string: a NUL would silently load another file.
+      if (path->find('\0') != std::string::npos) fail(Problem::Value, "the model path holds a NUL character");
     } else if (PyObject_CheckBuffer(model.ptr())) {
       if (PyObject_GetBuffer(model.ptr(), &view, PyBUF_CONTIG_RO) != 0) throw py::error_already_set();
       have_view = true;

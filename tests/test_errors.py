@@ -71,6 +71,15 @@ def test_bad_models_raise_the_runtimes_code(source: object, cls: type, message: 
     assert info.value.code == cls.code  # type: ignore[attr-defined]
 
 
+def test_paths_with_nul_and_a_single_provider_string(tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    path.write_bytes(models.add_one_element())
+    with pytest.raises(ortbind.InvalidValueError, match="the model path holds a NUL character"):
+        ortbind.Session(f"{path}\0ignored")
+    with pytest.raises(ortbind.KindError, match="providers must be a sequence of provider names, not one str"):
+        ortbind.Session(path, providers="CPUExecutionProvider")  # type: ignore[arg-type]
+
+
 def test_directory_and_wrong_types_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ortbind.Error, match="directory"):
         ortbind.Session(tmp_path)

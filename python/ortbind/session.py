@@ -142,6 +142,8 @@ class Session(_core.Session):
         free_dimensions: Mapping[str, int] | None = None,
         config: Mapping[str, str] | None = None,
     ) -> None:
+        if isinstance(providers, str):
+            raise _core.KindError("providers must be a sequence of provider names, not one str")
         options: dict[str, Any] = {
             "providers": list(providers) if providers is not None else None,
             "optimization": optimization,
