@@ -209,7 +209,7 @@ def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
         "Every contender runs in this one process (the floor in a child process driven block by block);",
         "after a warm-up, contenders take turns running blocks of calls (A B C, B C A, ...), each call timed",
         "alone (perf_counter_ns; steady_clock in the floor), the cyclic GC paused during a block.",
-        "Medians and p99 are over all calls of all rounds. This machine's speed shifts for seconds at a time",
+        "Medians and p99 are over all calls of all rounds. This machine's speed shifts from moment to moment",
         "(every contender, the floor included, slows down together), so ratios are taken round by round",
         "(block median over the reference's block median in the same round) and their median is reported.",
         "",

@@ -321,17 +321,24 @@ class Session {
     call->start();
     async_runs_.fetch_add(1);
     OrtStatus* status = nullptr;
+    bool closed_meanwhile = false;
     {
       py::gil_scoped_release release;
       std::shared_lock<std::shared_mutex> lock(lifecycle_);
-      status = api().RunAsync(session_, call->options, call->input_names.data(), call->inputs.data(),
-                              call->n_run_inputs, call->output_names.data(), call->selected.size(),
-                              call->results.data(), &Session::on_async_done, call.get());
+      if (closed_.load()) {
+        closed_meanwhile = true;
+      } else {
+        status = api().RunAsync(session_, call->options, call->input_names.data(), call->inputs.data(),
+                                call->n_run_inputs, call->output_names.data(), call->selected.size(),
+                                call->results.data(), &Session::on_async_done, call.get());
+      }
     }
-    if (status != nullptr) {
+    if (status != nullptr || closed_meanwhile) {
+      // Never started: no callback will come.
       call->stop();
       count_run(-1, call->options);
       async_runs_.fetch_sub(1);
+      if (closed_meanwhile) fail(Problem::Closed, "the session was closed before the run started");
       check(status);
     }
     call.release();  // owned by on_async_done from here on

@@ -127,3 +127,21 @@ def test_close_waits_for_async_runs_and_dropped_sessions_are_safe() -> None:
         assert all(r["probs"].shape == (1, 10) for r in results)
 
     asyncio.run(main())
+
+
+def test_run_async_racing_close() -> None:
+    # A close() between run_async's checks and the runtime call is refused cleanly, never run.
+    async def main() -> None:
+        outcomes: list[object] = []
+        for k in range(30):
+            session = ortbind.Session(models.mlp(), intra_op_threads=2)
+            tasks = [asyncio.ensure_future(session.run_async({"x": np.ones((1, 64), np.float32)})) for _ in range(4)]
+            if k % 2:
+                await asyncio.sleep(0)  # the runs are in flight: close waits for them
+            session.close()
+            outcomes += await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(o, ortbind.Result | ortbind.ClosedError) for o in outcomes), outcomes
+        assert any(isinstance(o, ortbind.Result) for o in outcomes)
+        assert any(isinstance(o, ortbind.ClosedError) for o in outcomes)
+
+    asyncio.run(main())
