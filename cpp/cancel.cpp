@@ -355,8 +355,10 @@ ONNX Runtime stops between two nodes; the run raises ``ortbind.Cancelled`` and t
 usable. A token is cancelled for good: runs started with it later raise at once.
 )doc")
       .def(py::init<>())
-      .def("cancel", &CancelToken::cancel, "Stop every run using this token, now and later.")
-      .def_property_readonly("cancelled", &CancelToken::cancelled);
+      .def("cancel", [](py::handle self) { made<CancelToken>(self, "ortbind.CancelToken").cancel(); },
+           "Stop every run using this token, now and later.")
+      .def_property_readonly("cancelled",
+                             [](py::handle self) { return made<CancelToken>(self, "ortbind.CancelToken").cancelled(); });
 }
 
 }  // namespace ortbind

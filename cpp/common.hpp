@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -113,6 +114,30 @@ inline py::str message_text(const char* text) {
 
 // Python's repr of a name, for messages: input 'x'.
 inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
+// The C++ object behind a Python instance of a bound class T. pybind11 constructs it in __init__,
+// so an instance made with __new__ alone has none: every use of such an instance (and of an object
+// of another type) is refused here rather than reading memory that was never a T.
+template <typename T>
+py::detail::value_and_holder constructed(py::handle object, const char* what) {
+  if (!py::isinstance<T>(object))
+    fail(Problem::Kind, std::string("expected ") + what + ", not " + Py_TYPE(object.ptr())->tp_name);
+  auto* instance = reinterpret_cast<py::detail::instance*>(object.ptr());
+  auto holder = instance->get_value_and_holder(py::detail::get_type_info(typeid(T)));
+  if (!holder || !holder.holder_constructed() || holder.value_ptr() == nullptr)
+    fail(Problem::Kind, std::string("this ") + what + " was never made: its __init__ did not run");
+  return holder;
+}
+
+template <typename T>
+T& made(py::handle object, const char* what) {
+  return *static_cast<T*>(constructed<T>(object, what).value_ptr());
+}
+
+template <typename T>
+std::shared_ptr<T> made_shared(py::handle object, const char* what) {
+  return constructed<T>(object, what).template holder<std::shared_ptr<T>>();
+}
 
 // Area registration, one per source file; module.cpp calls them in order.
 void bind_errors(py::module_& m);

@@ -112,13 +112,18 @@ dies under a session.
              py::gil_scoped_release release;
              return Env{default_env()};
            }, "The live environment, or the process default (created on first use).")
-      .def_property_readonly("log_level", [](const Env& e) { return level_name(e.core->settings().log_level); })
-      .def_property_readonly("log_id", [](const Env& e) { return e.core->settings().log_id; })
+      .def_property_readonly("log_level",
+                             [](py::handle e) { return level_name(made<Env>(e, "ortbind.Env").core->settings().log_level); })
+      .def_property_readonly("log_id", [](py::handle e) { return made<Env>(e, "ortbind.Env").core->settings().log_id; })
       .def_property_readonly("global_thread_pools",
-                             [](const Env& e) { return e.core->settings().global_thread_pools; })
-      .def("__eq__", [](const Env& a, const Env& b) { return a.core == b.core; })
-      .def("__hash__", [](const Env& e) { return std::hash<EnvCore*>{}(e.core.get()); })
-      .def("__repr__", [](const Env& e) { return "ortbind.Env(" + e.core->settings().describe() + ")"; });
+                             [](py::handle e) { return made<Env>(e, "ortbind.Env").core->settings().global_thread_pools; })
+      .def("__eq__",
+           [](py::handle a, py::handle b) {
+             return py::isinstance<Env>(b) && made<Env>(a, "ortbind.Env").core == made<Env>(b, "ortbind.Env").core;
+           })
+      .def("__hash__", [](py::handle e) { return std::hash<EnvCore*>{}(made<Env>(e, "ortbind.Env").core.get()); })
+      .def("__repr__",
+           [](py::handle e) { return "ortbind.Env(" + made<Env>(e, "ortbind.Env").core->settings().describe() + ")"; });
 }
 
 }  // namespace ortbind

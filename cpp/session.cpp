@@ -195,11 +195,11 @@ void release_deferred_sessions() {
 
 class Session {
  public:
-  Session(py::handle model, std::optional<Env> env, std::optional<std::vector<std::string>> providers,
+  Session(py::handle model, py::handle env, std::optional<std::vector<std::string>> providers,
           const std::string& optimization, std::optional<int> intra_op_threads,
           std::optional<int> inter_op_threads, const std::string& execution_mode,
           std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config) {
-    env_ = env ? env->core : nullptr;
+    if (!env.is_none()) env_ = made<Env>(env, "ortbind.Env").core;
     Ort::SessionOptions options;
     options.SetGraphOptimizationLevel(parse_optimization(optimization));
     options.SetExecutionMode(parse_execution_mode(execution_mode));
@@ -283,20 +283,13 @@ class Session {
 
     RunControl control(request.token, request.timeout);
     StatusGuard status;
-    bool closed_meanwhile = false;
-    {
-      py::gil_scoped_release release;
-      std::shared_lock<std::shared_mutex> lock(lifecycle_);
-      if (closed_.load()) {
-        closed_meanwhile = true;
-      } else {
-        control.start();
-        status.status = api().Run(session_, control.options(), call.input_names.data(), call.inputs.data(),
-                                  call.n_run_inputs, call.output_names.data(), call.selected.size(), call.results.data());
-        control.stop();
-      }
-    }
-    if (closed_meanwhile) fail(Problem::Closed, "the session was closed before the run started");
+    const bool started = while_open([&] {
+      control.start();
+      status.status = api().Run(session_, control.options(), call.input_names.data(), call.inputs.data(),
+                                call.n_run_inputs, call.output_names.data(), call.selected.size(), call.results.data());
+      control.stop();
+    });
+    if (!started) fail(Problem::Closed, "the session was closed before the run started");
     if (status.status != nullptr) {
       control.raise_if_stopped();
       check(status.release());
@@ -321,24 +314,17 @@ class Session {
     call->start();
     async_runs_.fetch_add(1);
     OrtStatus* status = nullptr;
-    bool closed_meanwhile = false;
-    {
-      py::gil_scoped_release release;
-      std::shared_lock<std::shared_mutex> lock(lifecycle_);
-      if (closed_.load()) {
-        closed_meanwhile = true;
-      } else {
-        status = api().RunAsync(session_, call->options, call->input_names.data(), call->inputs.data(),
-                                call->n_run_inputs, call->output_names.data(), call->selected.size(),
-                                call->results.data(), &Session::on_async_done, call.get());
-      }
-    }
-    if (status != nullptr || closed_meanwhile) {
+    const bool started = while_open([&] {
+      status = api().RunAsync(session_, call->options, call->input_names.data(), call->inputs.data(),
+                              call->n_run_inputs, call->output_names.data(), call->selected.size(),
+                              call->results.data(), &Session::on_async_done, call.get());
+    });
+    if (status != nullptr || !started) {
       // Never started: no callback will come.
       call->stop();
       count_run(-1, call->options);
       async_runs_.fetch_sub(1);
-      if (closed_meanwhile) fail(Problem::Closed, "the session was closed before the run started");
+      if (!started) fail(Problem::Closed, "the session was closed before the run started");
       check(status);
     }
     call.release();  // owned by on_async_done from here on
@@ -383,6 +369,17 @@ class Session {
   Env env() const { return Env{env_}; }
 
  private:
+  // Calls `body` with the GIL released and the session held open (close() waits for it); false,
+  // without calling it, when the session was closed meanwhile.
+  template <typename Body>
+  bool while_open(Body&& body) {
+    py::gil_scoped_release release;
+    std::shared_lock<std::shared_mutex> lock(lifecycle_);
+    if (closed_.load()) return false;
+    body();
+    return true;
+  }
+
   void destroy_session() {
     if (generation_ != g_process_generation.load()) {
       // Made before a fork: its thread pools' threads live only in the parent, and tearing it down
@@ -465,7 +462,7 @@ class Session {
     if (!contract_arg.is_none()) {
       if (!py::isinstance<Contract>(contract_arg))
         fail(Problem::Kind, std::string("contract must be a CompiledContract, not ") + Py_TYPE(contract_arg.ptr())->tp_name);
-      request.contract_hold = contract_arg.cast<std::shared_ptr<Contract>>();
+      request.contract_hold = made_shared<Contract>(contract_arg, "CompiledContract");
     }
     // Held for the whole run: _set_contract may replace the session's while the GIL is released.
     if (!request.contract_hold) request.contract_hold = contract_;
@@ -475,7 +472,7 @@ class Session {
     if (!cancel.is_none()) {
       if (!py::isinstance<CancelToken>(cancel))
         fail(Problem::Kind, std::string("cancel must be a CancelToken, not ") + Py_TYPE(cancel.ptr())->tp_name);
-      request.token = cancel.cast<std::shared_ptr<CancelToken>>();
+      request.token = made_shared<CancelToken>(cancel, "ortbind.CancelToken");
     }
     if (!timeout.is_none()) {
       if (PyBool_Check(timeout.ptr()) || !(PyFloat_Check(timeout.ptr()) || PyLong_Check(timeout.ptr())))
@@ -720,6 +717,8 @@ class Session {
   const unsigned generation_ = g_process_generation.load();
 };
 
+Session& session_of(py::handle self) { return made<Session>(self, "ortbind.Session"); }
+
 // Session.run as a METH_FASTCALL method: pybind11's general dispatcher allocates argument vectors
 // on every call, and run is the hot path. Same signature as documented:
 // run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None).
@@ -757,7 +756,7 @@ PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
   for (auto& value : values)
     if (value == nullptr) value = Py_None;
   try {
-    Session& session = py::handle(self).cast<Session&>();
+    Session& session = session_of(self);
     return session.run(values[0], values[1], values[2], values[3], values[4], values[5]).release().ptr();
   } catch (py::error_already_set& error) {
     error.restore();
@@ -778,7 +777,7 @@ void bind_session(py::module_& m) {
 
   py::class_<Session> cls(m, "Session", py::dynamic_attr());
   cls
-      .def(py::init<py::handle, std::optional<Env>, std::optional<std::vector<std::string>>, const std::string&,
+      .def(py::init<py::handle, py::handle, std::optional<std::vector<std::string>>, const std::string&,
                     std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
                     std::map<std::string, std::string>>(),
            py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
@@ -786,16 +785,24 @@ void bind_session(py::module_& m) {
            py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
            py::arg("free_dimensions") = std::map<std::string, int64_t>{},
            py::arg("config") = std::map<std::string, std::string>{})
-      .def("close", &Session::close)
-      .def_property_readonly("closed", &Session::closed)
-      .def_property_readonly("env", &Session::env)
-      .def("_describe", &Session::describe, py::arg("inputs"))
-      .def("_metadata", &Session::metadata)
-      .def("_set_contract", &Session::set_contract)
-      .def("_compile_contract", &Session::compile, py::arg("inputs"), py::arg("outputs"), py::arg("symbols"))
+      .def("close", [](py::handle self) { session_of(self).close(); })
+      .def_property_readonly("closed", [](py::handle self) { return session_of(self).closed(); })
+      .def_property_readonly("env", [](py::handle self) { return session_of(self).env(); })
+      .def("_describe", [](py::handle self, bool inputs) { return session_of(self).describe(inputs); },
+           py::arg("inputs"))
+      .def("_metadata", [](py::handle self) { return session_of(self).metadata(); })
+      .def("_set_contract",
+           [](py::handle self, py::handle contract) {
+             session_of(self).set_contract(contract.is_none() ? nullptr : made_shared<Contract>(contract, "CompiledContract"));
+           })
+      .def("_compile_contract",
+           [](py::handle self, py::sequence inputs, py::sequence outputs, py::sequence symbols) {
+             return session_of(self).compile(inputs, outputs, symbols);
+           },
+           py::arg("inputs"), py::arg("outputs"), py::arg("symbols"))
       .def("_run_async",
            [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-              py::handle callback) { self.cast<Session&>().run_async(self, feeds, outputs, timeout, cancel, callback); },
+              py::handle callback) { session_of(self).run_async(self, feeds, outputs, timeout, cancel, callback); },
            py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
            py::arg("cancel") = py::none(), py::arg("callback"));
 

@@ -313,3 +313,34 @@ def test_outputs_free_their_buffers() -> None:
     assert len({id(b) for b in bases}) == 3
     del arrays, bases
     gc.collect()
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda: ortbind.Env.__new__(ortbind.Env).log_level,
+        lambda: ortbind.CancelToken.__new__(ortbind.CancelToken).cancel(),
+        lambda: ortbind.Session.__new__(ortbind.Session).run({}),
+        lambda: ortbind.Session.__new__(ortbind.Session).close(),
+        lambda: ortbind.Session(models.identity(), env=ortbind.Env.__new__(ortbind.Env)),
+        lambda: ortbind.Session(models.identity()).run(
+            {"x": np.ones(1, np.float32)}, cancel=ortbind.CancelToken.__new__(ortbind.CancelToken)
+        ),
+        lambda: ortbind.Session(models.identity()).run(
+            {"x": np.ones(1, np.float32)},
+            contract=ortbind._core.CompiledContract.__new__(ortbind._core.CompiledContract),
+        ),
+    ],
+)
+def test_objects_made_without_init_are_refused(use: object) -> None:
+    # __new__ alone gives a Python object with no C++ object behind it.
+    with pytest.raises(ortbind.KindError, match="was never made: its __init__ did not run"):
+        use()  # type: ignore[operator]
+
+
+def test_methods_called_on_other_objects() -> None:
+    with pytest.raises(ortbind.KindError, match=r"expected ortbind\.Session, not int"):
+        ortbind._core.Session.close(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ortbind._core.Session.run(5, {})  # type: ignore[arg-type]
+    assert repr(ortbind.Session.__new__(ortbind.Session)) == "<ortbind.Session (not made)>"

@@ -220,8 +220,10 @@ class Session(_core.Session):
         self.close()
 
     def __repr__(self) -> str:
-        contract = getattr(self, "_contract", None)  # absent when __init__ failed
-        state = "closed" if self.closed or contract is None else str(contract)
+        contract = getattr(self, "_contract", None)  # absent when __init__ failed or never ran
+        if contract is None:
+            return "<ortbind.Session (not made)>"
+        state = "closed" if self.closed else str(contract)
         return f"<ortbind.Session {state}>"
 
     # --- asyncio -------------------------------------------------------------------------------
