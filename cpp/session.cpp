@@ -756,7 +756,13 @@ PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
   for (auto& value : values)
     if (value == nullptr) value = Py_None;
   try {
-    Session& session = session_of(self);
+    // The method descriptor has already checked that self is a Session; only whether __init__ ran
+    // remains, looked up with the type's record found once.
+    static py::detail::type_info* const type = py::detail::get_type_info(typeid(Session));
+    auto holder = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder(type);
+    Session& session = holder && holder.holder_constructed() && holder.value_ptr() != nullptr
+                           ? *static_cast<Session*>(holder.value_ptr())
+                           : session_of(self);
     return session.run(values[0], values[1], values[2], values[3], values[4], values[5]).release().ptr();
   } catch (py::error_already_set& error) {
     error.restore();
