@@ -142,6 +142,7 @@ std::shared_ptr<T> made_shared(py::handle object, const char* what) {
 // Area registration, one per source file; module.cpp calls them in order.
 void bind_errors(py::module_& m);
 void bind_loader(py::module_& m);
+void bind_types(py::module_& m);
 void bind_env(py::module_& m);
 void bind_contract(py::module_& m);
 void bind_cancel(py::module_& m);

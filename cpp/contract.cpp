@@ -117,7 +117,7 @@ TensorRule parse_rule(py::handle rule, const std::vector<std::string>& symbols) 
 
 std::shared_ptr<Contract> compile_contract(const void* owner, std::vector<std::string> input_names,
                                            std::vector<std::string> output_names, py::sequence inputs,
-                                           py::sequence outputs, py::sequence symbols) {
+                                           py::sequence outputs, py::sequence symbols, py::sequence check_computed) {
   auto c = std::make_shared<Contract>();
   c->owner = owner;
   c->input_names = std::move(input_names);
@@ -130,8 +130,10 @@ std::shared_ptr<Contract> compile_contract(const void* owner, std::vector<std::s
   }
   for (py::handle rule : inputs) c->inputs.push_back(parse_rule(rule, c->symbols));
   for (py::handle rule : outputs) c->outputs.push_back(parse_rule(rule, c->symbols));
-  if (c->inputs.size() != c->input_names.size() || c->outputs.size() != c->output_names.size())
-    fail(Problem::Value, "a compiled contract needs one rule per input and per output");
+  for (py::handle flag : check_computed) c->check_computed.push_back(flag.cast<bool>());
+  if (c->inputs.size() != c->input_names.size() || c->outputs.size() != c->output_names.size() ||
+      c->check_computed.size() != c->output_names.size())
+    fail(Problem::Value, "a compiled contract needs one rule per input and per output, and one check_computed flag per output");
   return c;
 }
 

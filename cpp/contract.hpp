@@ -27,6 +27,11 @@ class Contract {
   const void* owner = nullptr;  // the session it was compiled for
   std::vector<std::string> input_names, output_names;
   std::vector<TensorRule> inputs, outputs;
+  // Per output: whether a computed output is checked after the run. A preallocated output is
+  // always checked before it (ONNX Runtime refuses one that breaks the model's declaration), but
+  // the model's declared shapes of computed outputs are often wrong and never fail a run; only
+  // what a user declared does.
+  std::vector<bool> check_computed;
   std::vector<std::string> symbols;
   std::vector<int64_t> lower, upper;  // inclusive bounds per symbol
 
@@ -60,6 +65,6 @@ class Bindings {
 // The compiled form of contracts.py's rules (see parse_rule in contract.cpp for their shape).
 std::shared_ptr<Contract> compile_contract(const void* owner, std::vector<std::string> input_names,
                                            std::vector<std::string> output_names, py::sequence inputs,
-                                           py::sequence outputs, py::sequence symbols);
+                                           py::sequence outputs, py::sequence symbols, py::sequence check_computed);
 
 }  // namespace ortbind

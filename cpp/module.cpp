@@ -9,6 +9,7 @@ PYBIND11_MODULE(_core, m) {
   if (_import_array() < 0) throw pybind11::error_already_set();
   ortbind::bind_errors(m);
   ortbind::bind_loader(m);
+  ortbind::bind_types(m);
   ortbind::bind_env(m);
   ortbind::bind_contract(m);
   ortbind::bind_cancel(m);

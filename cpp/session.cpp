@@ -301,11 +301,11 @@ class Session {
   // `callback(result, error)` is called later on that thread, with the GIL held. Needs a session
   // with an intra-op thread pool (intra_op_threads other than 1); ONNX Runtime says so otherwise.
   void run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-                 py::handle callback) {
+                 py::handle contract_arg, py::handle callback) {
     release_deferred_sessions();
     ensure_open();
     if (!PyCallable_Check(callback.ptr())) fail(Problem::Kind, "callback must be callable");
-    Request request = parse_request(outputs, timeout, cancel, py::none());
+    Request request = parse_request(outputs, timeout, cancel, contract_arg);
     auto call = std::make_unique<AsyncCall>(input_names_.size(), request);
     gather(*call, feeds, request);
     call->session = this;
@@ -334,7 +334,7 @@ class Session {
     const auto& names = inputs ? input_names_ : output_names_;
     const auto& types = inputs ? input_types_ : output_types_;
     py::list result;
-    for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(model_text(names[i]), types[i].to_python(), types[i].describe()));
+    for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(model_text(names[i]), types[i].to_python()));
     return result;
   }
 
@@ -362,8 +362,9 @@ class Session {
     contract_ = std::move(contract);
   }
 
-  std::shared_ptr<Contract> compile(py::sequence inputs, py::sequence outputs, py::sequence symbols) const {
-    return compile_contract(this, input_names_, output_names_, inputs, outputs, symbols);
+  std::shared_ptr<Contract> compile(py::sequence inputs, py::sequence outputs, py::sequence symbols,
+                                    py::sequence check_computed) const {
+    return compile_contract(this, input_names_, output_names_, inputs, outputs, symbols, check_computed);
   }
 
   Env env() const { return Env{env_}; }
@@ -561,9 +562,16 @@ class Session {
       return;
     }
     ONNXTensorElementDataType element = type.element;
+    // An array's shape is checked before anything is copied or converted: a broadcast view of a
+    // huge shape must fail as a ShapeError, not as the MemoryError of its copy.
+    const bool checked_early = call.contract != nullptr && PyArray_Check(value);
+    if (checked_early) {
+      auto* given = reinterpret_cast<PyArrayObject*>(value);
+      call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(given), PyArray_NDIM(given));
+    }
     py::object array = input_array(value, element, "input", input_names_[index]);
     auto* arr = reinterpret_cast<PyArrayObject*>(array.ptr());
-    if (call.contract != nullptr)
+    if (call.contract != nullptr && !checked_early)
       call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
     call.inputs[index] = tensor_over_array(arr, element);
     call.keep.add(std::move(array));
@@ -618,7 +626,8 @@ class Session {
       } else {
         value = value_to_python(call.results.take(k), "output", output_names_[index]);
       }
-      if (call.contract != nullptr && !broken && PyArray_Check(value.ptr())) {
+      if (call.contract != nullptr && call.contract->check_computed[index] && call.preallocated[k] == nullptr &&
+          !broken && PyArray_Check(value.ptr())) {
         auto* arr = reinterpret_cast<PyArrayObject*>(value.ptr());
         try {
           call.bindings->check(call.contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
@@ -802,15 +811,16 @@ void bind_session(py::module_& m) {
              session_of(self).set_contract(contract.is_none() ? nullptr : made_shared<Contract>(contract, "CompiledContract"));
            })
       .def("_compile_contract",
-           [](py::handle self, py::sequence inputs, py::sequence outputs, py::sequence symbols) {
-             return session_of(self).compile(inputs, outputs, symbols);
-           },
-           py::arg("inputs"), py::arg("outputs"), py::arg("symbols"))
+           [](py::handle self, py::sequence inputs, py::sequence outputs, py::sequence symbols,
+              py::sequence check_computed) { return session_of(self).compile(inputs, outputs, symbols, check_computed); },
+           py::arg("inputs"), py::arg("outputs"), py::arg("symbols"), py::arg("check_computed"))
       .def("_run_async",
            [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-              py::handle callback) { session_of(self).run_async(self, feeds, outputs, timeout, cancel, callback); },
+              py::handle contract, py::handle callback) {
+             session_of(self).run_async(self, feeds, outputs, timeout, cancel, contract, callback);
+           },
            py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
-           py::arg("cancel") = py::none(), py::arg("callback"));
+           py::arg("cancel") = py::none(), py::arg("contract") = py::none(), py::arg("callback"));
 
   static PyMethodDef run_def = {
       "run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)), METH_FASTCALL | METH_KEYWORDS,

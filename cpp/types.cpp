@@ -5,47 +5,50 @@
 namespace ortbind {
 namespace {
 
+// The one table of tensor element types, indexed by ONNXTensorElementDataType. Python reads it as
+// _core.ELEMENT_TYPES (names, numpy dtypes and conversion rules all derive from it).
 struct ElementInfo {
   ONNXTensorElementDataType element;
   const char* name;
-  char kind;   // numpy kind of the matching dtype; 0 when it comes from ml_dtypes or is not held
-  int size;    // bytes per element in numpy
+  int type_num;           // numpy's builtin type number, or -1 (ml_dtypes or none)
+  const char* ml_dtypes;  // the ml_dtypes attribute that holds it in numpy, or nullptr
+  char number_kind;       // what its numbers are, for exact conversion: 'f', 'i', 'u', 'b', 'c'; 0 for strings
+  int bits;               // bits per element in ONNX Runtime's buffer
 };
 
-// Indexed by ONNXTensorElementDataType. ml_dtypes types have kind 0: they are matched by the dtype
-// object ml_dtypes registers, looked up on first use.
 constexpr std::array<ElementInfo, 24> kElements{{
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED, "undefined", 0, 0},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, "float32", 'f', 4},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, "uint8", 'u', 1},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8, "int8", 'i', 1},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16, "uint16", 'u', 2},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16, "int16", 'i', 2},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, "int32", 'i', 4},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, "int64", 'i', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, "string", 0, 0},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL, "bool", 'b', 1},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, "float16", 'f', 2},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, "float64", 'f', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32, "uint32", 'u', 4},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64, "uint64", 'u', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64, "complex64", 'c', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128, "complex128", 'c', 16},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16, "bfloat16", 0, 2},
-    {static_cast<ONNXTensorElementDataType>(17), "float8_e4m3fn", 0, 1},
-    {static_cast<ONNXTensorElementDataType>(18), "float8_e4m3fnuz", 0, 1},
-    {static_cast<ONNXTensorElementDataType>(19), "float8_e5m2", 0, 1},
-    {static_cast<ONNXTensorElementDataType>(20), "float8_e5m2fnuz", 0, 1},
-    // Packed two to a byte by ONNX Runtime; numpy (ml_dtypes) spends a byte on each, so no
-    // zero-copy view exists and ortbind does not take or give them.
-    {static_cast<ONNXTensorElementDataType>(21), "uint4", 0, 0},
-    {static_cast<ONNXTensorElementDataType>(22), "int4", 0, 0},
-    {static_cast<ONNXTensorElementDataType>(23), "float4_e2m1", 0, 0},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED, "undefined", -1, nullptr, 0, 0},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, "float32", NPY_FLOAT32, nullptr, 'f', 32},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, "uint8", NPY_UINT8, nullptr, 'u', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8, "int8", NPY_INT8, nullptr, 'i', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16, "uint16", NPY_UINT16, nullptr, 'u', 16},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16, "int16", NPY_INT16, nullptr, 'i', 16},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, "int32", NPY_INT32, nullptr, 'i', 32},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, "int64", NPY_INT64, nullptr, 'i', 64},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, "string", -1, nullptr, 0, 0},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL, "bool", NPY_BOOL, nullptr, 'b', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, "float16", NPY_FLOAT16, nullptr, 'f', 16},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, "float64", NPY_FLOAT64, nullptr, 'f', 64},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32, "uint32", NPY_UINT32, nullptr, 'u', 32},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64, "uint64", NPY_UINT64, nullptr, 'u', 64},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64, "complex64", NPY_COMPLEX64, nullptr, 'c', 64},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128, "complex128", NPY_COMPLEX128, nullptr, 'c', 128},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16, "bfloat16", -1, "bfloat16", 'f', 16},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN, "float8_e4m3fn", -1, "float8_e4m3fn", 'f', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FNUZ, "float8_e4m3fnuz", -1, "float8_e4m3fnuz", 'f', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2, "float8_e5m2", -1, "float8_e5m2", 'f', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2FNUZ, "float8_e5m2fnuz", -1, "float8_e5m2fnuz", 'f', 8},
+    // Packed two to a byte by ONNX Runtime (the first element in the low nibble); ml_dtypes spends a
+    // byte on each, holding the 4 bits in the low nibble, so these are packed and unpacked by copy.
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT4, "uint4", -1, "uint4", 'u', 4},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT4, "int4", -1, "int4", 'i', 4},
+    // FLOAT4E2M1 is newer than the headers' API; a runtime may still hand one back.
+    {static_cast<ONNXTensorElementDataType>(23), "float4_e2m1", -1, "float4_e2m1fn", 'f', 4},
 }};
 
-bool is_ml_dtype(ONNXTensorElementDataType e) {
-  const auto i = static_cast<size_t>(e);
-  return i >= 16 && i <= 20;
+const ElementInfo* info_of(ONNXTensorElementDataType element) {
+  const auto i = static_cast<size_t>(element);
+  return i < kElements.size() ? &kElements[i] : nullptr;
 }
 
 // numpy descriptors, filled on first use and kept for the life of the process (numpy's builtin
@@ -62,17 +65,18 @@ void load_ml_dtypes() {
   } catch (py::error_already_set&) {
     return;  // optional: those element types then raise DTypeError when met
   }
-  for (size_t i = 16; i <= 20; ++i) {
-    py::object dtype = py::module_::import("numpy").attr("dtype")(module.attr(kElements[i].name));
-    g_descr[i] = reinterpret_cast<PyArray_Descr*>(dtype.release().ptr());
+  py::object dtype = py::module_::import("numpy").attr("dtype");
+  for (size_t i = 0; i < kElements.size(); ++i) {
+    if (kElements[i].ml_dtypes == nullptr || !py::hasattr(module, kElements[i].ml_dtypes)) continue;
+    g_descr[i] = reinterpret_cast<PyArray_Descr*>(dtype(module.attr(kElements[i].ml_dtypes)).release().ptr());
   }
 }
 
 }  // namespace
 
 const char* element_name(ONNXTensorElementDataType element) {
-  const auto i = static_cast<size_t>(element);
-  return i < kElements.size() ? kElements[i].name : "unknown";
+  const ElementInfo* info = info_of(element);
+  return info != nullptr ? info->name : "unknown";
 }
 
 ONNXTensorElementDataType element_from_name(const std::string& name) {
@@ -81,57 +85,58 @@ ONNXTensorElementDataType element_from_name(const std::string& name) {
   fail(Problem::Value, "unknown element type " + quoted(name));
 }
 
+bool is_packed(ONNXTensorElementDataType element) {
+  const ElementInfo* info = info_of(element);
+  return info != nullptr && info->bits == 4;
+}
+
 PyArray_Descr* numpy_descr(ONNXTensorElementDataType element, const std::string& what) {
-  const auto i = static_cast<size_t>(element);
-  if (i >= kElements.size() || element == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED ||
-      element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING) {
-    fail(Problem::DType, what + " has element type " + element_name(element) +
-                             ", which has no numpy dtype");
+  const ElementInfo* info = info_of(element);
+  if (info == nullptr || info->bits == 0) {
+    fail(Problem::DType, what + " has element type " + element_name(element) + ", which has no numpy dtype");
   }
+  const auto i = static_cast<size_t>(element);
   if (g_descr[i] == nullptr) {
-    if (is_ml_dtype(element)) {
+    if (info->ml_dtypes != nullptr) {
       load_ml_dtypes();
       if (g_descr[i] == nullptr) {
-        fail(Problem::DType, what + " is " + element_name(element) +
-                                 ", which numpy holds only with the ml_dtypes package; "
-                                 "pip install ml_dtypes");
+        fail(Problem::DType, what + " is " + info->name + ", which numpy holds only with the ml_dtypes package (" +
+                                 info->ml_dtypes + "); pip install -U ml_dtypes");
       }
-    } else if (kElements[i].kind == 0) {
-      fail(Problem::DType, what + " is " + element_name(element) +
-                               ", which ONNX Runtime packs two to a byte; ortbind does not convert it");
     } else {
-      static const std::array<int, kElements.size()> type_nums{
-          0, NPY_FLOAT32, NPY_UINT8, NPY_INT8, NPY_UINT16, NPY_INT16, NPY_INT32, NPY_INT64, 0,
-          NPY_BOOL, NPY_FLOAT16, NPY_FLOAT64, NPY_UINT32, NPY_UINT64, NPY_COMPLEX64, NPY_COMPLEX128};
-      g_descr[i] = PyArray_DescrFromType(type_nums[i]);
+      g_descr[i] = PyArray_DescrFromType(info->type_num);
     }
   }
   return g_descr[i];
 }
 
 bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element) {
-  const auto i = static_cast<size_t>(element);
-  if (i >= kElements.size()) return false;
-  const ElementInfo& info = kElements[i];
-  if (info.kind != 0) return given->kind == info.kind && PyDataType_ELSIZE(const_cast<PyArray_Descr*>(given)) == info.size;
-  if (is_ml_dtype(element)) {
-    if (given->type_num < NPY_USERDEF) return false;
-    load_ml_dtypes();
-    return g_descr[i] != nullptr && given->type_num == g_descr[i]->type_num;
+  const ElementInfo* info = info_of(element);
+  if (info == nullptr || info->bits == 0) return false;
+  if (info->ml_dtypes == nullptr) {
+    // By kind and width rather than type number: int64 and longlong are the same elements.
+    const PyArray_Descr* builtin = numpy_descr(element, "");
+    return given->kind == builtin->kind &&
+           PyDataType_ELSIZE(const_cast<PyArray_Descr*>(given)) == PyDataType_ELSIZE(const_cast<PyArray_Descr*>(builtin));
   }
-  return false;
+  if (given->type_num < NPY_USERDEF) return false;
+  load_ml_dtypes();
+  const auto i = static_cast<size_t>(element);
+  return g_descr[i] != nullptr && given->type_num == g_descr[i]->type_num;
 }
 
-ONNXTensorElementDataType element_of(const PyArray_Descr* descr) {
+void bind_types(py::module_& m) {
+  py::list rows;
   for (const auto& info : kElements) {
-    if (info.kind != 0 && descr->kind == info.kind && PyDataType_ELSIZE(const_cast<PyArray_Descr*>(descr)) == info.size) return info.element;
+    if (info.element == ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED) continue;
+    rows.append(py::make_tuple(info.name, static_cast<int>(info.element),
+                               info.ml_dtypes != nullptr ? py::object(py::str(info.ml_dtypes)) : py::object(py::none()),
+                               info.number_kind != 0 ? py::object(py::str(std::string(1, info.number_kind)))
+                                                     : py::object(py::none()),
+                               info.bits));
   }
-  if (descr->type_num >= NPY_USERDEF) {
-    for (size_t i = 16; i <= 20; ++i)
-      if (dtype_matches(descr, kElements[i].element)) return kElements[i].element;
-  }
-  if (descr->kind == 'U') return ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING;
-  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  // (name, ONNX code, ml_dtypes attribute or None, number kind or None, bits per element)
+  m.attr("ELEMENT_TYPES") = py::tuple(rows);
 }
 
 std::string dtype_name(const PyArray_Descr* descr) {
@@ -170,7 +175,7 @@ py::tuple ValueType::to_python() const {
     return py::str(element_name(e));
   };
   return py::make_tuple(k < 7 ? kinds[k] : "unknown", name_or_none(element), shape, name_or_none(key),
-                        contained ? py::object(contained->to_python()) : py::object(py::none()));
+                        contained ? py::object(contained->to_python()) : py::object(py::none()), describe());
 }
 
 ValueType describe_type(const Ort::ConstTypeInfo& info) {

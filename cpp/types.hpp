@@ -17,7 +17,7 @@ struct ValueType {
 
   // As ONNX writes it: tensor(float32), sequence<map<int64, tensor(float32)>>, ...
   std::string describe() const;
-  // Plain data for Python: (kind, element, shape, key, contained).
+  // Plain data for Python: (kind, element, shape, key, contained, describe()).
   py::tuple to_python() const;
 };
 
@@ -32,8 +32,8 @@ PyArray_Descr* numpy_descr(ONNXTensorElementDataType element, const std::string&
 // Whether an array of this dtype holds exactly these elements (same kind and width: int64 and
 // longlong match; float64 never matches float32).
 bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element);
-// The tensor element type a numpy dtype holds exactly, or UNDEFINED.
-ONNXTensorElementDataType element_of(const PyArray_Descr* descr);
+// Sub-byte elements, which ONNX Runtime packs two to a byte and numpy holds one to a byte.
+bool is_packed(ONNXTensorElementDataType element);
 // numpy's name of a dtype, for messages.
 std::string dtype_name(const PyArray_Descr* descr);
 

@@ -28,9 +28,13 @@ OrtAllocator* default_allocator() {
 using Shape = std::array<int64_t, NPY_MAXDIMS>;
 
 OrtValue* string_tensor(PyArrayObject* array, const Shape& shape, int ndim) {
-  // A str or object array, validated by ortbind._convert to hold only str.
-  py::list items = py::reinterpret_steal<py::object>(
-      PyArray_ToList(reinterpret_cast<PyArrayObject*>(PyArray_Ravel(array, NPY_CORDER))));
+  // A str or object array, validated by ortbind._convert to hold only str. The list owns the str
+  // objects whose UTF-8 buffers `pointers` borrows until FillStringTensor has copied them.
+  py::object flat = py::reinterpret_steal<py::object>(PyArray_Ravel(array, NPY_CORDER));
+  if (!flat) throw py::error_already_set();
+  py::object listed = py::reinterpret_steal<py::object>(PyArray_ToList(reinterpret_cast<PyArrayObject*>(flat.ptr())));
+  if (!listed) throw py::error_already_set();
+  py::list items = py::reinterpret_borrow<py::list>(listed);
   std::vector<const char*> pointers;
   pointers.reserve(items.size());
   for (py::handle item : items) {
@@ -47,6 +51,22 @@ OrtValue* string_tensor(PyArrayObject* array, const Shape& shape, int ndim) {
                                      ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, &value));
   OwnedValue owned(value);
   check(api().FillStringTensor(value, pointers.data(), pointers.size()));
+  return owned.release();
+}
+
+OrtValue* packed_tensor(PyArrayObject* array, const Shape& shape, int ndim, ONNXTensorElementDataType element) {
+  // ONNX Runtime wants two elements a byte, the first in the low nibble; ml_dtypes keeps each
+  // element's bits in the low nibble of its own byte (input_array made the array contiguous).
+  OrtValue* value = nullptr;
+  check(api().CreateTensorAsOrtValue(default_allocator(), shape.data(), static_cast<size_t>(ndim), element, &value));
+  OwnedValue owned(value);
+  void* data = nullptr;
+  check(api().GetTensorMutableData(value, &data));
+  const auto* in = static_cast<const uint8_t*>(PyArray_DATA(array));
+  auto* packed = static_cast<uint8_t*>(data);
+  const npy_intp count = PyArray_SIZE(array);
+  for (npy_intp i = 0; i + 1 < count; i += 2) packed[i / 2] = static_cast<uint8_t>((in[i] & 0x0F) | (in[i + 1] << 4));
+  if (count % 2 != 0) packed[count / 2] = in[count - 1] & 0x0F;
   return owned.release();
 }
 
@@ -97,6 +117,15 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
   void* data = nullptr;
   check(api().GetTensorMutableData(value.get(), &data));
   Py_INCREF(descr);  // both constructors steal it
+  if (is_packed(element)) {
+    // No view can unpack nibbles: a copy, one byte per element, the low nibble holding the bits.
+    PyObject* unpacked = PyArray_Empty(static_cast<int>(ndim), shape.data(), descr, 0);
+    if (unpacked == nullptr) throw py::error_already_set();
+    auto* out = static_cast<uint8_t*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(unpacked)));
+    const auto* packed = static_cast<const uint8_t*>(data);
+    for (npy_intp i = 0; i < count; ++i) out[i] = (packed[i / 2] >> (4 * (i % 2))) & 0x0F;
+    return py::reinterpret_steal<py::object>(unpacked);
+  }
   if (count == 0 || data == nullptr) {
     // No buffer to share; numpy makes its own empty one.
     PyObject* empty = PyArray_Empty(static_cast<int>(ndim), shape.data(), descr, 0);
@@ -163,6 +192,7 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
   const npy_intp* dims = PyArray_DIMS(array);
   for (int i = 0; i < ndim; ++i) shape[static_cast<size_t>(i)] = dims[i];
   if (element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING) return string_tensor(array, shape, ndim);
+  if (is_packed(element)) return packed_tensor(array, shape, ndim, element);
   OrtValue* value = nullptr;
   check(api().CreateTensorWithDataAsOrtValue(cpu_memory(), PyArray_DATA(array),
                                              static_cast<size_t>(PyArray_NBYTES(array)), shape.data(),
@@ -186,9 +216,7 @@ OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* r
         fail(Problem::Kind, label(role, name) + " is a " + type.describe() + ", given as a list of values, not " +
                                 std::string(Py_TYPE(obj.ptr())->tp_name));
       py::sequence items = py::reinterpret_borrow<py::sequence>(obj);
-      if (items.size() == 0)
-        fail(Problem::Value, label(role, name) + " is an empty sequence; ONNX Runtime cannot make one from "
-                             "Python without an element to take its type from");
+      if (items.size() == 0) return empty_sequence(type, label(role, name));
       std::vector<OwnedValue> owned;
       std::vector<OrtValue*> raw;
       for (size_t i = 0; i < items.size(); ++i) {

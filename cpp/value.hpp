@@ -56,6 +56,11 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
 OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role,
                             const std::string& name, KeepAlive& keep);
 
+// An empty sequence of the declared type. The C API makes a sequence only from at least one
+// element (CreateValue), so it is the output of a tiny SequenceEmpty model, one per element type,
+// run on the spot (empty_sequence.cpp). `what` names the value in messages.
+OrtValue* empty_sequence(const ValueType& type, const std::string& what);
+
 // The Python form of an output, taking ownership of it: a tensor becomes a numpy array over the
 // OrtValue's buffer, whose base (a capsule) owns the OrtValue; strings become a numpy str array;
 // sequences lists, maps dicts, an absent optional None.

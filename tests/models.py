@@ -35,6 +35,17 @@ def identity(elem: int = TensorProto.FLOAT, shape: Sequence[Dim] | None = ("n",)
     return _model(graph, opset, check=shape is not None)
 
 
+def mislabelled_output() -> bytes:
+    """y = x of any rank, the output declared (wrongly, as converters do) as float[1, 5]."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "mislabelled",
+        [tensor("x", TensorProto.FLOAT, None)],
+        [tensor("y", TensorProto.FLOAT, [1, 5])],
+    )
+    return _model(graph, check=False)
+
+
 def add(shape: Sequence[Dim] = ("batch", 3), elem: int = TensorProto.FLOAT) -> bytes:
     graph = helper.make_graph(
         [helper.make_node("Add", ["x", "y"], ["z"])],
@@ -241,6 +252,40 @@ def sequence_model() -> bytes:
         [numpy_helper.from_array(np.array(0, np.int64), "zero")],
     )
     return _model(graph)
+
+
+def sequence_length(elem: int = TensorProto.FLOAT) -> bytes:
+    """seq: sequence<tensor(elem)> in; its length and the sequence itself out."""
+    nodes = [helper.make_node("SequenceLength", ["seq"], ["length"]), helper.make_node("Identity", ["seq"], ["same"])]
+    graph = helper.make_graph(
+        nodes,
+        "seqlen",
+        [helper.make_tensor_sequence_value_info("seq", elem, None)],
+        [tensor("length", TensorProto.INT64, []), helper.make_tensor_sequence_value_info("same", elem, None)],
+    )
+    return _model(graph)
+
+
+def cast(source: int, target: int, shape: Sequence[Dim] | None = ("n",), opset: int = 21) -> bytes:
+    """y = Cast(x) from one element type to another (opset 21 for the 4-bit types)."""
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=target)],
+        "cast",
+        [tensor("x", source, shape)],
+        [tensor("y", target, shape)],
+    )
+    return _model(graph, opset=opset)
+
+
+def string_concat() -> bytes:
+    """c = a + b for two 0-d strings."""
+    graph = helper.make_graph(
+        [helper.make_node("StringConcat", ["a", "b"], ["c"])],
+        "concat",
+        [tensor("a", TensorProto.STRING, []), tensor("b", TensorProto.STRING, [])],
+        [tensor("c", TensorProto.STRING, [])],
+    )
+    return _model(graph, opset=20)
 
 
 def optional_model() -> bytes:

@@ -10,6 +10,7 @@ import time
 import models
 import numpy as np
 import pytest
+from conftest import chain_nodes
 from models import tensor
 from onnx import TensorProto, helper
 
@@ -36,7 +37,7 @@ def test_many_concurrent_awaits_on_one_session(threads: int) -> None:
 
 @PATHS
 def test_the_loop_is_not_blocked(threads: int) -> None:
-    session = ortbind.Session(models.matmul_chain(200, 256), intra_op_threads=threads)
+    session = ortbind.Session(models.matmul_chain(chain_nodes(0.3), 256), intra_op_threads=threads)
     x = np.eye(256, dtype=np.float32)
 
     async def main() -> tuple[int, float]:
@@ -55,7 +56,7 @@ def test_the_loop_is_not_blocked(threads: int) -> None:
 
 @PATHS
 def test_cancelling_the_task_cancels_the_run(threads: int) -> None:
-    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=threads)
+    session = ortbind.Session(models.matmul_chain(chain_nodes(5.0), 256), intra_op_threads=threads)
     x = np.eye(256, dtype=np.float32)
 
     async def main() -> float:
@@ -73,7 +74,7 @@ def test_cancelling_the_task_cancels_the_run(threads: int) -> None:
 
 @PATHS
 def test_wait_for_time_limit(threads: int) -> None:
-    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=threads)
+    session = ortbind.Session(models.matmul_chain(chain_nodes(5.0), 256), intra_op_threads=threads)
 
     async def main() -> float:
         start = time.perf_counter()
@@ -87,7 +88,7 @@ def test_wait_for_time_limit(threads: int) -> None:
 
 
 def test_errors_and_timeouts_arrive_as_exceptions() -> None:
-    session = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=2)
+    session = ortbind.Session(models.matmul_chain(chain_nodes(5.0), 256), intra_op_threads=2)
 
     async def main() -> None:
         with pytest.raises(ortbind.RunTimeout):
@@ -112,7 +113,7 @@ def test_errors_and_timeouts_arrive_as_exceptions() -> None:
 
 def test_close_waits_for_async_runs_and_dropped_sessions_are_safe() -> None:
     async def main() -> None:
-        session = ortbind.Session(models.matmul_chain(100, 256), intra_op_threads=2)
+        session = ortbind.Session(models.matmul_chain(chain_nodes(0.1), 256), intra_op_threads=2)
         task = asyncio.ensure_future(session.run_async({"x": np.eye(256, dtype=np.float32)}))
         await asyncio.sleep(0)
         session.close()  # waits for the run on the runtime's thread

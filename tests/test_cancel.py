@@ -9,7 +9,7 @@ import time
 import models
 import numpy as np
 import pytest
-from conftest import run_python
+from conftest import chain_nodes, run_python
 
 import ortbind
 
@@ -18,8 +18,8 @@ SIZE = 256
 
 @pytest.fixture(scope="module")
 def slow() -> ortbind.Session:
-    # 1500 MatMuls of 256x256 on one thread: seconds of work in many small steps.
-    return ortbind.Session(models.matmul_chain(1500, SIZE), intra_op_threads=1)
+    # MatMuls of 256x256 on one thread: seconds of work in many small steps.
+    return ortbind.Session(models.matmul_chain(chain_nodes(3.0), SIZE), intra_op_threads=1)
 
 
 def feed() -> dict[str, np.ndarray]:
@@ -96,7 +96,7 @@ def test_one_token_cancels_every_run_using_it(slow: ortbind.Session) -> None:
 
 SIGINT_SCRIPT = """
     import os, signal, threading, time, numpy as np, ortbind, models
-    s = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=1)
+    s = ortbind.Session(models.matmul_chain({nodes}, 256), intra_op_threads=1)
     x = np.eye(256, dtype=np.float32)
     threading.Timer({delay}, os.kill, (os.getpid(), signal.SIGINT)).start()
     start = time.perf_counter()
@@ -114,7 +114,7 @@ SIGINT_SCRIPT = """
 
 
 def test_ctrl_c_interrupts_a_long_run() -> None:
-    result = run_python(SIGINT_SCRIPT.format(delay=0.5), timeout=120)
+    result = run_python(SIGINT_SCRIPT.format(delay=0.5, nodes=chain_nodes(6.0)), timeout=120)
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.splitlines()
     word, seconds = first.split()
@@ -128,13 +128,13 @@ def test_ctrl_c_with_a_users_handler() -> None:
         import os, signal, threading, numpy as np, ortbind, models
         seen = []
         signal.signal(signal.SIGINT, lambda *a: seen.append("handled"))
-        s = ortbind.Session(models.matmul_chain(3000, 256), intra_op_threads=1)
+        s = ortbind.Session(models.matmul_chain(NODES, 256), intra_op_threads=1)
         threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
         try:
             s.run({"x": np.eye(256, dtype=np.float32)})
         except ortbind.Cancelled as e:
             print("cancelled", seen)
     """
-    result = run_python(code, timeout=120)
+    result = run_python(code.replace("NODES", str(chain_nodes(6.0))), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "cancelled ['handled']"

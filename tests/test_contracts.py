@@ -35,11 +35,51 @@ def test_symbolic_dims_bind_across_inputs(pair: ortbind.Session) -> None:
         pair.run({"ids": ints(2, 5), "mask": ints(2, 4)})
 
 
-def test_symbol_repeated_within_one_input() -> None:
+def test_name_repeated_within_one_shape_is_a_placeholder_in_the_model_contract() -> None:
+    # Converters write one name for several unrelated dims ([?, 3, ?, ?]); ONNX Runtime runs them.
     session = ortbind.Session(models.identity(shape=["n", "n"]))
-    assert session.run({"x": np.ones((2, 2), np.float32)})["y"].shape == (2, 2)
+    assert str(session.contract) == "(x: float32[?, ?]) -> (y: float32[?, ?])"
+    assert session.run({"x": np.ones((2, 3), np.float32)})["y"].shape == (2, 3)
+    # A user who means it says so, and then it binds.
+    checked = session.with_contract(inputs={"x": (None, ("n", "n"))})
+    assert checked.run({"x": np.ones((2, 2), np.float32)})["y"].shape == (2, 2)
     with pytest.raises(ortbind.ShapeError, match=r"input 'x' dim 1 \('n'\) is 3, but an earlier dim of it bound n=2"):
-        session.run({"x": np.ones((2, 3), np.float32)})
+        checked.run({"x": np.ones((2, 3), np.float32)})
+
+
+@pytest.mark.parametrize("name", ["?", "unk__12", "-1", "None", "", " ", "*", "unknown"])
+def test_placeholder_names_are_unknown_dims(name: str) -> None:
+    session = ortbind.Session(models.add(shape=[name, 3]))
+    assert session.contract.inputs["x"] == ortbind.TensorContract("float32", (None, 3))
+    assert session.contract.symbols == ()
+    # Not bound across inputs: ONNX Runtime broadcasts 1 against 4, as the official binding would.
+    got = session.run({"x": np.ones((1, 3), np.float32), "y": np.ones((4, 3), np.float32)})["z"]
+    assert got.shape == (4, 3)
+    with pytest.raises(ortbind.ShapeError, match="input 'x' dim 1 is 2, but the contract fixes it to 3"):
+        session.run({"x": np.ones((1, 2), np.float32), "y": np.ones((1, 3), np.float32)})
+
+
+def test_declared_output_shapes_of_the_model_never_fail_a_run() -> None:
+    # The model declares y as rank 2 with a fixed dim; Identity gives back whatever x is.
+    session = ortbind.Session(models.mislabelled_output())
+    got = session.run({"x": np.arange(6, dtype=np.float32).reshape(2, 3, 1)})["y"]
+    assert got.shape == (2, 3, 1)
+    # A contract the user declares for that output is checked, with the result carried by the error.
+    checked = session.with_contract(outputs={"y": (None, (1, 5))})
+    with pytest.raises(ortbind.OutputShapeError, match="output 'y' has rank 3, but the contract expects rank 2"):
+        checked.run({"x": np.zeros((2, 3, 1), np.float32)})
+
+
+def test_a_shape_check_comes_before_any_copy() -> None:
+    # A stride-0 view of 2**40 elements: a contiguous copy would need 4 TiB.
+    session = ortbind.Session(models.identity(shape=[1]))
+    huge = np.broadcast_to(np.float32(1), (1 << 40,))
+    with pytest.raises(ortbind.ShapeError, match="input 'x' dim 0 is 1099511627776, but the contract fixes it to 1"):
+        session.run({"x": huge})
+    checked = ortbind.Session(models.identity(shape=[None])).with_contract(dims={}, inputs={"x": (None, ("n",))})
+    bounded = checked.with_contract(dims={"n": (0, 8)})
+    with pytest.raises(ortbind.ShapeError, match="outside the contract's bound 0 <= n <= 8"):
+        bounded.run({"x": huge})
 
 
 def test_the_check_comes_before_the_runtime_sees_the_data(pair: ortbind.Session) -> None:

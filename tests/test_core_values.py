@@ -40,6 +40,59 @@ def test_float8_through_ml_dtypes() -> None:
     assert session.run({"x": x})["y"].tobytes() == x.tobytes()
 
 
+@pytest.mark.parametrize("name", ["int4", "uint4"])
+def test_four_bit_types_are_packed_and_unpacked(name: str) -> None:
+    # ONNX Runtime packs two 4-bit elements to a byte; ml_dtypes gives each its own byte.
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    code = getattr(models.onnx.TensorProto, name.upper())
+    dtype = np.dtype(getattr(ml_dtypes, name))
+    values = np.arange(-8, 8) if name == "int4" else np.arange(16)
+    widen = ortbind.Session(models.cast(code, models.onnx.TensorProto.INT8, shape=[None, None]))
+    narrow = ortbind.Session(models.cast(models.onnx.TensorProto.INT8, code, shape=[None, None]))
+    assert widen.inputs[0].dtype == dtype and narrow.outputs[0].dtype == dtype
+    for shape in [(16, 1), (1, 15), (3, 5), (5, 3), (0, 4)]:  # odd counts leave half a byte
+        x = np.resize(values, shape).astype(np.int8)
+        packed = narrow.run({"x": x})["y"]
+        assert packed.dtype == dtype and packed.shape == shape
+        assert packed.astype(np.int8).tolist() == x.tolist()
+        assert widen.run({"x": packed})["y"].tolist() == x.tolist()
+        # Strided and transposed arrays are packed from their elements, not their memory.
+        assert widen.run({"x": packed.T})["y"].tolist() == x.T.tolist()
+    assert widen.run({"x": values.reshape(4, 4).tolist()})["y"].tolist() == values.reshape(4, 4).tolist()
+
+
+def test_four_bit_conversions_are_exact() -> None:
+    pytest.importorskip("ml_dtypes")
+    session = ortbind.Session(models.cast(models.onnx.TensorProto.INT4, models.onnx.TensorProto.INT8))
+    assert session.run({"x": [-8, -8, -7, -6, -5]})["y"].tolist() == [-8, -8, -7, -6, -5]
+    with pytest.raises(
+        ortbind.InvalidValueError, match="input 'x' expects int4, and the given integers do not all fit"
+    ):
+        session.run({"x": [7, 8]})
+    with pytest.raises(ortbind.DTypeError, match="input 'x' expects int4, got Python values of kind float64"):
+        session.run({"x": [1.5]})
+    with pytest.raises(ortbind.DTypeError, match="input 'x' expects int4, got an array of int8"):
+        session.run({"x": np.zeros(2, np.int8)})
+
+
+def test_zero_dim_strings_keep_their_shape() -> None:
+    session = ortbind.Session(models.string_concat())
+    for a, b in [("ca", "ts"), (np.array("ca"), np.array("ts")), (np.array("ca", object), np.array("ts", object))]:
+        c = session.run({"a": a, "b": b})["c"]
+        assert c.shape == () and c.item() == "cats"
+
+
+def test_empty_sequences_are_made_from_the_declared_type() -> None:
+    ort = pytest.importorskip("onnxruntime")
+    for code, dtype in [(models.onnx.TensorProto.FLOAT, np.float32), (models.onnx.TensorProto.STRING, str)]:
+        data = models.sequence_length(code)
+        result = ortbind.Session(data).run({"seq": []})
+        assert result["length"].tolist() == 0 and result["same"] == []
+        assert ort.InferenceSession(data).run(["length"], {"seq": []})[0].tolist() == 0
+        one = np.array(["a"]) if dtype is str else np.ones(2, np.float32)
+        assert ortbind.Session(data).run({"seq": [one]})["length"].tolist() == 1
+
+
 def test_strings_both_ways() -> None:
     session = ortbind.Session(models.string_model())
     for feed in (["yes", "no", "été"], np.array(["yes", "no", "été"]), np.array(["yes", "no", "été"], dtype=object)):

@@ -6,13 +6,17 @@ the whole suite."""
 from __future__ import annotations
 
 import gc
+import json
+import sys
 import threading
 import time
+import weakref
+from typing import Any
 
 import models
 import numpy as np
 import pytest
-from conftest import run_python
+from conftest import chain_nodes, run_child, run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -145,7 +149,7 @@ def _fuzz_session() -> ortbind.Session:
 
 
 def test_close_while_another_thread_runs() -> None:
-    session = ortbind.Session(models.matmul_chain(400, 256), intra_op_threads=1)
+    session = ortbind.Session(models.matmul_chain(chain_nodes(0.5), 256), intra_op_threads=1)
     x = np.eye(256, dtype=np.float32)
     outcome: list[object] = []
 
@@ -204,7 +208,7 @@ def test_close_races_many_runs() -> None:
 def test_input_cannot_be_resized_during_a_run() -> None:
     # The run holds a reference to each input array, so numpy refuses to resize (and so free) its
     # buffer while the run lasts. Writing into it is possible and is the caller's race.
-    session = ortbind.Session(models.matmul_chain(200, 256), intra_op_threads=1)
+    session = ortbind.Session(models.matmul_chain(chain_nodes(0.5), 256), intra_op_threads=1)
     x = np.eye(256, dtype=np.float32)
     worker = threading.Thread(target=lambda: session.run({"x": x}))
     worker.start()
@@ -247,14 +251,14 @@ def test_interpreter_exit_with_live_sessions_and_outputs() -> None:
         env = ortbind.Env(log_level="error", log_id="exit")
         sessions = [ortbind.Session(models.mlp(), env=env) for _ in range(3)]
         outputs = [s.run({"x": np.ones((2, 64), np.float32)}) for s in sessions]
-        slow = ortbind.Session(models.matmul_chain(2000, 256), env=env)
+        slow = ortbind.Session(models.matmul_chain(NODES, 256), env=env)
         threading.Thread(target=lambda: slow.run({"x": np.eye(256, dtype=np.float32)}), daemon=True).start()
-        pooled = ortbind.Session(models.matmul_chain(2000, 256), env=env, intra_op_threads=2)
+        pooled = ortbind.Session(models.matmul_chain(NODES, 256), env=env, intra_op_threads=2)
         pooled._run_async({"x": np.eye(256, dtype=np.float32)}, callback=lambda result, error, session: None)
         print("bye")
     """
     for _ in range(4):  # the exit races the daemon thread's run: try it a few times
-        result = run_python(code)
+        result = run_python(code.replace("NODES", str(chain_nodes(2.0))))
         assert result.returncode == 0, result.stderr[-2000:]
         assert result.stdout.strip() == "bye"
 
@@ -304,15 +308,72 @@ def test_memory_is_flat_over_many_runs_and_sessions() -> None:
     assert sessions < 16, f"RSS grew {sessions:.1f} MiB over 1,000 session cycles"
 
 
-def test_outputs_free_their_buffers() -> None:
-    # Every output array owns its OrtValue through its base: dropping the arrays releases them.
-    session = ortbind.Session(models.identity())
-    x = np.ones(1 << 20, np.float32)
-    arrays = [session.run({"x": x})["y"] for _ in range(3)]
-    bases = [a.base for a in arrays]
-    assert len({id(b) for b in bases}) == 3
-    del arrays, bases
+@pytest.mark.slow
+def test_memory_is_flat_for_every_value_kind() -> None:
+    # Each run gets a freshly made input (a leaked input would grow RSS by the "leaked" figure).
+    result = run_child("memory_per_kind", "300", timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    growth = json.loads(result.stdout)
+    assert set(growth) >= {"numeric", "string", "sequence", "map", "optional", "out", "run_async", "contract"}
+    for kind, (grown, leaked) in growth.items():
+        assert grown < 16, f"{kind}: RSS grew {grown:.1f} MiB over 300 runs (a leaked input would be {leaked:.0f} MiB)"
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "make"),
+    [
+        (models.identity, "x", lambda: np.ones(1000, np.float32)),
+        (models.identity, "x", lambda: np.ones(2000, np.float32)[::2]),  # copied: the copy must go too
+        (models.string_model, "text", lambda: np.array(["a", "yes"] * 500)),
+        (models.string_model, "text", lambda: np.array(["a", "yes"] * 500, dtype=object)),
+        (models.optional_model, "opt", lambda: np.ones(10, np.float32)),
+    ],
+)
+def test_inputs_are_released_after_the_run(model: Any, name: str, make: Any) -> None:
+    session = ortbind.Session(model())
+    value = make()
+    before = sys.getrefcount(value)
+    for _ in range(5):
+        session.run({name: value})
+    assert sys.getrefcount(value) == before
+    ref = weakref.ref(value)
+    session.run({name: value})
+    del value
     gc.collect()
+    assert ref() is None, "the input array is still referenced after its run"
+
+
+def test_outputs_free_their_buffers() -> None:
+    # Every output array owns its OrtValue through its base, and nothing else does: while views of
+    # an output live, its buffer does; once the last goes, the runtime gets the buffer back and
+    # reuses it (its arena keeps freed buffers, so reuse is what shows, not a smaller RSS).
+    session = ortbind.Session(models.identity())
+    x = np.ones(64 << 20, np.uint8).view(np.float32)  # 64 MiB
+    session.run({"x": x})
+    gc.collect()
+    before = _rss_mib()
+    arrays = [session.run({"x": x})["y"] for _ in range(3)]
+    assert len({id(a.base) for a in arrays}) == 3
+    assert all(sys.getrefcount(a.base) == 2 for a in arrays), "something besides the array holds its owner"
+    held = _rss_mib()
+    assert held - before > 2 * 64 * 0.9, f"three live 64 MiB outputs only took {held - before:.0f} MiB more"
+    views = [a[10:20] for a in arrays]
+    del arrays
+    gc.collect()
+    for _ in range(3):  # the views still hold all three buffers: these runs need new ones
+        session.run({"x": x})
+    with_views = _rss_mib()
+    assert with_views - held > 0.9 * 64, "a buffer still viewed was handed out again"
+    del views
+    gc.collect()
+    for _ in range(20):  # every buffer is free again: these runs grow nothing
+        session.run({"x": x})
+    assert _rss_mib() - with_views < 16, "the outputs' buffers were not returned"
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ outputs, and a thin Python layer for typed extraction and shape contracts.
 from __future__ import annotations
 
 try:
-    from . import _core  # noqa: F401 - the compiled module, imported first for the hint below
+    from . import _core
 except ImportError as error:
     if "_core" in str(error) and "ortbind" in str(error) and "ONNX Runtime" not in str(error):
         raise ImportError(
@@ -52,9 +52,12 @@ from ._core import (
     available_providers,
 )
 from ._pickle import pickle_by_path
-from .contracts import CheckedSession, Contract, TensorContract
+from .contracts import Contract, TensorContract
 from .result import Result
-from .session import Metadata, Session, ValueSpec
+from .session import CheckedSession, Metadata, Session, ValueSpec
+
+# Runs build their results as this dict subclass directly, at C speed.
+_core._set_result_type(Result)
 
 __version__ = "0.1.0"
 

@@ -11,22 +11,38 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _core
 
-_ML_DTYPES = {"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz"}
+
+@dataclass(frozen=True)
+class ElementType:
+    """One row of the core's element table (``_core.ELEMENT_TYPES``)."""
+
+    name: str
+    code: int  # ONNX's TensorProto code
+    ml_dtypes: str | None  # the ml_dtypes attribute that holds it in numpy, if numpy has none
+    number_kind: str | None  # 'f', 'i', 'u', 'b' or 'c'; None for strings
+    bits: int  # per element in ONNX Runtime's buffer (4 for the packed types)
+
+
+ELEMENT_TYPES: dict[str, ElementType] = {row[0]: ElementType(*row) for row in _core.ELEMENT_TYPES}
 
 
 def numpy_dtype(element: str) -> np.dtype[Any]:
-    if element in _ML_DTYPES:
+    info = ELEMENT_TYPES.get(element)
+    if info is not None and info.ml_dtypes is not None:
         try:
             import ml_dtypes
         except ImportError:
             raise _core.DTypeError(f"{element} tensors need the ml_dtypes package (pip install ml_dtypes)") from None
-        dtype: np.dtype[Any] = np.dtype(getattr(ml_dtypes, element))
+        if not hasattr(ml_dtypes, info.ml_dtypes):
+            raise _core.DTypeError(f"{element} tensors need a newer ml_dtypes (pip install -U ml_dtypes)")
+        dtype: np.dtype[Any] = np.dtype(getattr(ml_dtypes, info.ml_dtypes))
         return dtype
     return np.dtype(element)
 
@@ -64,7 +80,7 @@ def _string_array(value: Any, what: str) -> np.ndarray[Any, Any]:
     for item in array.flat:
         if not isinstance(item, str):
             raise _core.DTypeError(f"{what} expects str elements, got {type(item).__name__}: {item!r}")
-    return np.ascontiguousarray(array)
+    return np.asarray(array, order="C")  # not ascontiguousarray, which makes a 0-d array 1-d
 
 
 def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
@@ -95,16 +111,17 @@ def to_array(value: Any, element: str, what: str) -> np.ndarray[Any, Any]:
         natural = np.array(value)
     except ValueError as error:
         raise _core.InvalidValueError(f"{what} is not a rectangular nest of numbers: {error}") from None
-    return _convert_exactly(natural, target, what)
+    return _convert_exactly(natural, target, ELEMENT_TYPES[element].number_kind or "", what)
 
 
-def _convert_exactly(natural: np.ndarray[Any, Any], target: np.dtype[Any], what: str) -> np.ndarray[Any, Any]:
-    kind, want = natural.dtype.kind, target.kind
+def _convert_exactly(
+    natural: np.ndarray[Any, Any], target: np.dtype[Any], want: str, what: str
+) -> np.ndarray[Any, Any]:
+    kind = natural.dtype.kind
     if natural.size == 0 and kind == "f":
         return np.zeros(natural.shape, dtype=target)  # [] parses as float64: no number to change
     allowed = {
         "f": "iuf",
-        "V": "iuf",  # ml_dtypes floats
         "c": "iufc",
         "i": "iu",
         "u": "iu",

@@ -4,6 +4,7 @@ receiving process once per (model digest, options), however many tasks carry it 
 The environment and the runtime are per process and never pickled. A session made from bytes
 pickles those bytes; one made from a path pickles the file's bytes too, unless
 :func:`pickle_by_path` was called on it, for workers that share its file system.
+This module keeps the per-process cache; ``Session.__reduce__`` and its rebuilder use it.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import _core
 
 if TYPE_CHECKING:
     from .session import Session
 
+_S = TypeVar("_S")
 _lock = threading.Lock()
-_sessions: dict[tuple[str, str], Session] = {}
+_sessions: dict[tuple[str, str], Any] = {}
 # Sessions inherited through fork: unusable in the child (see Session), kept referenced so that the
 # child never tears them down.
-_inherited: list[Session] = []
+_inherited: list[Any] = []
 
 
 def _after_fork_in_child() -> None:
@@ -38,33 +43,23 @@ def _options_key(options: dict[str, Any]) -> str:
     return repr(sorted((k, sorted(v.items()) if isinstance(v, dict) else v) for k, v in options.items()))
 
 
-def reduce_session(session: Session) -> tuple[Any, ...]:
-    from . import _core
-
-    if session.closed:
-        raise _core.ClosedError("a closed session cannot be pickled")
-    if session._model_path is not None and session._pickle_by_path:
-        source: tuple[str, Any] = ("path", session._model_path)
-    else:
-        data = session._model_bytes
-        if data is None:
-            data = Path(session._model_path or "").read_bytes()
-        source = ("bytes", data)
-    return (_rebuild, (source, session._options))
+def source_of(path: str | None, data: bytes | None, by_path: bool) -> tuple[str, Any]:
+    """What a session pickles as: ("path", its path) or ("bytes", the model)."""
+    if path is not None and by_path:
+        return ("path", path)
+    return ("bytes", data if data is not None else Path(path or "").read_bytes())
 
 
-def _rebuild(source: tuple[str, Any], options: dict[str, Any]) -> Session:
-    from .session import Session
-
+def rebuilt(source: tuple[str, Any], options: dict[str, Any], make: Callable[[], _S]) -> _S:
+    """The session this process already rebuilt for (source, options), or ``make()``'s."""
     kind, payload = source
     identity = hashlib.sha256(payload).hexdigest() if kind == "bytes" else f"path:{payload}"
     key = (identity, _options_key(options))
     with _lock:
         cached = _sessions.get(key)
         if cached is not None and not cached.closed:
-            return cached
-        session = Session(payload, **options)
-        session._pickle_by_path = kind == "path"
+            return cached  # type: ignore[no-any-return]
+        session = make()
         _sessions[key] = session
         return session
 
@@ -77,6 +72,6 @@ def sessions_built() -> int:
 def pickle_by_path(session: Session) -> Session:
     """Make ``session`` pickle as its path (the receiver must see the same file), not its bytes."""
     if session._model_path is None:
-        raise ValueError("this session was made from bytes; it has no path to pickle")
+        raise _core.InvalidValueError("this session was made from bytes; it has no path to pickle")
     session._pickle_by_path = True
     return session

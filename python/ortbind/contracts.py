@@ -2,14 +2,22 @@
 
 A :class:`Contract` maps every input and output to a :class:`TensorContract` (its dtype and shape:
 ints fixed, strs symbolic, None free). Symbolic dims bind to the value they first take in a call
-and must agree everywhere else in that call, outputs included; ``bounds`` limits them. The
-contract is compiled once per session (``_core.CompiledContract``) and checked in C++ on each run.
+and must agree everywhere else in that call; ``bounds`` limits them. The contract is compiled once
+per session (``_core.CompiledContract``) and checked in C++ on each run.
+
+The contract derived from a model checks what ONNX Runtime itself refuses (dtype, rank, fixed
+dims) and binds a symbolic dim across inputs only where the model gives it a real name: the names
+converters write for "unknown" (``?``, ``unk__12``, ``-1``, ``None``, empty, ...) and a name
+repeated within one shape are unknown dims. The model's declared output shapes are described but
+never checked (converters get them wrong, and ONNX Runtime only logs a warning). What a user
+declares with :meth:`Contract.tighten` is checked in full, outputs included.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +28,25 @@ from . import _core
 from ._convert import unknown_message
 
 if TYPE_CHECKING:
-    from .result import Result
-    from .session import Session, ValueSpec
+    from ._core import CompiledContract, Session
 
 Dim = int | str | None
 ValueDecl = tuple[DTypeLike | type[str] | None, Sequence[Dim] | None]
 DimSpec = int | tuple[int | None, int | None]
 _UNBOUNDED = (0, None)
+# Dim names that converters write where a dim has no name (tf2onnx's unk__N, paddle2onnx's ?, ...).
+_PLACEHOLDER = re.compile(r"\s*(\?|unk__\d+|-?\d+|none|null|nan|unknown|dynamic|\*|_*)\s*", re.IGNORECASE)
+
+
+def is_placeholder(name: str) -> bool:
+    """Whether a model's dim name stands for "unknown" rather than naming a dim."""
+    return _PLACEHOLDER.fullmatch(name) is not None
+
+
+def _model_shape(shape: tuple[Dim, ...]) -> tuple[Dim, ...]:
+    # A name used twice within one shape is a converter's placeholder too ([?, 3, ?, ?]).
+    repeated = {name for name, count in Counter(d for d in shape if isinstance(d, str)).items() if count > 1}
+    return tuple(None if isinstance(d, str) and (d in repeated or is_placeholder(d)) else d for d in shape)
 
 
 @dataclass(frozen=True)
@@ -59,14 +79,18 @@ class Contract:
     inputs: Mapping[str, TensorContract | None]
     outputs: Mapping[str, TensorContract | None]
     bounds: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
+    # The outputs whose shapes are checked after a run: those a user declared, never the model's own.
+    checked_outputs: frozenset[str] = frozenset()
 
     @classmethod
-    def from_model(cls, inputs: Sequence[ValueSpec], outputs: Sequence[ValueSpec]) -> Contract:
-        def rule(spec: ValueSpec) -> TensorContract | None:
+    def from_model(cls, inputs: Sequence[Any], outputs: Sequence[Any]) -> Contract:
+        """The contract of a model's signature (``Session.inputs`` and ``Session.outputs``)."""
+
+        def rule(spec: Any) -> TensorContract | None:
             if spec.kind != "tensor" or spec.element_type is None:
                 return None
             # ONNX Runtime reports an unknown rank as (): only ranks >= 1 are checked.
-            return TensorContract(spec.element_type, spec.shape or None)
+            return TensorContract(spec.element_type, _model_shape(spec.shape) if spec.shape else None)
 
         contract = cls({s.name: rule(s) for s in inputs}, {s.name: rule(s) for s in outputs})
         return cls(contract.inputs, contract.outputs, {name: _UNBOUNDED for name in contract.symbols})
@@ -106,17 +130,15 @@ class Contract:
             if low < 0 or (high is not None and high < low):
                 raise _core.InvalidValueError(f"dims[{name!r}] = {spec!r} is not a valid range")
             bounds[name] = (low, high)
-        return Contract(new_inputs, new_outputs, bounds)
+        return Contract(new_inputs, new_outputs, bounds, self.checked_outputs | frozenset(outputs or {}))
 
-    def bind(self, session: Session) -> CheckedSession:
-        return CheckedSession(session, self)
-
-    def _compile(self, session: _core.Session) -> _core.CompiledContract:
-        symbols = self.symbols
+    def compile(self, session: Session) -> CompiledContract:
+        """This contract in the form ``session`` checks in C++ (``run(..., contract=...)``)."""
         return session._compile_contract(
             inputs=[None if r is None else r.shape for r in self.inputs.values()],
             outputs=[None if r is None else r.shape for r in self.outputs.values()],
-            symbols=[(name, *self.bounds.get(name, _UNBOUNDED)) for name in symbols],
+            symbols=[(name, *self.bounds.get(name, _UNBOUNDED)) for name in self.symbols],
+            check_computed=[name in self.checked_outputs for name in self.outputs],
         )
 
     def __str__(self) -> str:
@@ -179,28 +201,3 @@ def _merge_shape(role: str, name: str, model: tuple[Dim, ...] | None, declared: 
         else:
             merged.append(m if d is None else d)
     return tuple(merged)
-
-
-class CheckedSession:
-    """A session run under a tightened contract: ``run`` checks it (in C++) before ONNX Runtime
-    sees the data, and checks the outputs against the same bindings afterwards."""
-
-    run: Callable[..., Result]
-
-    def __init__(self, session: Session, contract: Contract) -> None:
-        self.session = session
-        self.contract = contract
-        self._compiled = contract._compile(session)
-        # A partial of the C++ method: no Python frame per call.
-        self.run = functools.partial(session.run, contract=self._compiled)
-
-    def __repr__(self) -> str:
-        return f"<ortbind.CheckedSession {self.contract}>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (CheckedSession, (self.session, self.contract))
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "session":  # not set yet (during unpickling): no delegation loop
-            raise AttributeError(name)
-        return getattr(self.session, name)

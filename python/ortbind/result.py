@@ -130,6 +130,3 @@ def _what(value: Any) -> str:
     if isinstance(value, dict):
         return "a map"
     return type(value).__name__
-
-
-_core._set_result_type(Result)

@@ -14,18 +14,17 @@ import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from . import _core
+from . import _core, _pickle
 from ._convert import numpy_dtype
+from .contracts import Contract, DimSpec, ValueDecl
 from .result import Result
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    from .contracts import CheckedSession, Contract, DimSpec, ValueDecl
 
 Kind = Literal["tensor", "sequence", "map", "optional", "sparse_tensor", "opaque", "unknown"]
 Dim = int | str | None
@@ -52,11 +51,8 @@ class ValueSpec:
     element: ValueSpec | None = field(default=None, repr=False)
 
     @classmethod
-    def _from_core(cls, name: str, info: tuple[Any, ...], type_text: str) -> ValueSpec:
-        kind, element, shape, key, contained = info
-        inner = None
-        if contained is not None:
-            inner = cls._from_core("", contained, _type_text(contained))
+    def _from_core(cls, name: str, info: tuple[Any, ...]) -> ValueSpec:
+        kind, element, shape, key, contained, type_text = info
         return cls(
             name=name,
             kind=kind,
@@ -65,7 +61,7 @@ class ValueSpec:
             shape=tuple(shape) if shape is not None else None,
             element_type=element,
             key_dtype=_dtype_of(key),
-            element=inner,
+            element=None if contained is None else cls._from_core("", contained),
         )
 
 
@@ -87,18 +83,6 @@ def _dtype_of(element: str | None) -> np.dtype[Any] | type[str] | None:
         return numpy_dtype(element)
     except (TypeError, _core.Error):
         return None
-
-
-def _type_text(info: tuple[Any, ...]) -> str:
-    kind, element, _shape, key, contained = info
-    if kind in ("tensor", "sparse_tensor"):
-        return f"{kind}({element})"
-    if kind == "map":
-        value = contained[1] if contained[0] == "tensor" else _type_text(contained)
-        return f"map<{key}, {value}>"
-    if contained is not None:
-        return f"{kind}<{_type_text(contained)}>"
-    return str(kind)
 
 
 @dataclass(frozen=True)
@@ -160,10 +144,8 @@ class Session(_core.Session):
         self._pickle_by_path = False
         self._inputs = tuple(ValueSpec._from_core(*item) for item in self._describe(inputs=True))
         self._outputs = tuple(ValueSpec._from_core(*item) for item in self._describe(inputs=False))
-        from .contracts import Contract
-
         self._contract = Contract.from_model(self._inputs, self._outputs)
-        self._set_contract(self._contract._compile(self))
+        self._set_contract(self._contract.compile(self))
 
     # --- signature -----------------------------------------------------------------------------
 
@@ -204,7 +186,7 @@ class Session(_core.Session):
         being ints (fixed), strs (named dims) or None. ``dims`` fixes (``batch=1``) or bounds
         (``batch=(1, 64)``, either end None) named dims.
         """
-        return self._contract.tighten(inputs=inputs, outputs=outputs, dims=dims).bind(self)
+        return CheckedSession(self, self._contract.tighten(inputs=inputs, outputs=outputs, dims=dims))
 
     # --- lifetime ------------------------------------------------------------------------------
 
@@ -244,6 +226,16 @@ class Session(_core.Session):
         Cancelling the awaiting task cancels the ONNX Runtime run (between two nodes) and waits for
         it to stop before the cancellation propagates, so no run outlives its task.
         """
+        return await self._run_async_under(None, feeds, outputs, out, timeout)
+
+    async def _run_async_under(
+        self,
+        contract: _core.CompiledContract | None,
+        feeds: Mapping[str, Any],
+        outputs: Sequence[str] | None,
+        out: Mapping[str, np.ndarray[Any, Any]] | None,
+        timeout: float | None,
+    ) -> Result:
         loop = asyncio.get_running_loop()
         token = _core.CancelToken()
         future: asyncio.Future[Result]
@@ -256,9 +248,11 @@ class Session(_core.Session):
                 with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits this
                     loop.call_soon_threadsafe(_settle, future, result, error, session)
 
-            self._run_async(feeds, outputs, timeout=timeout, cancel=token, callback=done)
+            self._run_async(feeds, outputs, timeout=timeout, cancel=token, contract=contract, callback=done)
         else:
-            call = functools.partial(self.run, feeds, outputs, out=out, timeout=timeout, cancel=token)
+            call = functools.partial(
+                self.run, feeds, outputs, out=out, timeout=timeout, cancel=token, contract=contract
+            )
             future = loop.run_in_executor(None, call)
         try:
             return await asyncio.shield(future)
@@ -271,6 +265,94 @@ class Session(_core.Session):
     # --- pickling ------------------------------------------------------------------------------
 
     def __reduce__(self) -> tuple[Any, ...]:
-        from ._pickle import reduce_session
+        if self.closed:
+            raise _core.ClosedError("a closed session cannot be pickled")
+        return (_rebuild, (_pickle.source_of(self._model_path, self._model_bytes, self._pickle_by_path), self._options))
 
-        return reduce_session(self)
+
+def _rebuild(source: tuple[str, Any], options: dict[str, Any]) -> Session:
+    """A pickled session, made once per process for each (model, options)."""
+
+    def make() -> Session:
+        kind, payload = source
+        session = Session(payload, **options)
+        session._pickle_by_path = kind == "path"
+        return session
+
+    return _pickle.rebuilt(source, options, make)
+
+
+class RunMethod(Protocol):
+    """The signature of ``run``: ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None)``."""
+
+    def __call__(
+        self,
+        feeds: Mapping[str, Any] | Any,
+        outputs: Sequence[str] | None = None,
+        *,
+        out: Mapping[str, np.ndarray[Any, Any]] | None = None,
+        timeout: float | None = None,
+        cancel: _core.CancelToken | None = None,
+    ) -> Result: ...
+
+
+class CheckedSession:
+    """A session run under a tightened contract (:meth:`Session.with_contract`): every run path
+    checks it (in C++) before ONNX Runtime sees the data, and checks the declared outputs against
+    the same bindings afterwards."""
+
+    run: RunMethod
+    """``Session.run`` under this contract (the C++ method with the contract bound: no Python
+    frame per call)."""
+
+    def __init__(self, session: Session, contract: Contract) -> None:
+        self._session = session
+        self._contract = contract
+        self._compiled = contract.compile(session)
+        self.run = functools.partial(session.run, contract=self._compiled)
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    @property
+    def contract(self) -> Contract:
+        return self._contract
+
+    @property
+    def inputs(self) -> tuple[ValueSpec, ...]:
+        return self._session.inputs
+
+    @property
+    def outputs(self) -> tuple[ValueSpec, ...]:
+        return self._session.outputs
+
+    @property
+    def closed(self) -> bool:
+        return self._session.closed
+
+    async def run_async(
+        self,
+        feeds: Mapping[str, Any],
+        outputs: Sequence[str] | None = None,
+        *,
+        out: Mapping[str, np.ndarray[Any, Any]] | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        """``Session.run_async`` under this contract."""
+        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout)
+
+    def with_contract(
+        self,
+        inputs: Mapping[str, ValueDecl] | None = None,
+        outputs: Mapping[str, ValueDecl] | None = None,
+        dims: Mapping[str, DimSpec] | None = None,
+    ) -> CheckedSession:
+        """This contract tightened further (see :meth:`Session.with_contract`)."""
+        return CheckedSession(self._session, self._contract.tighten(inputs=inputs, outputs=outputs, dims=dims))
+
+    def __repr__(self) -> str:
+        return f"<ortbind.CheckedSession {self._contract}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CheckedSession, (self._session, self._contract))

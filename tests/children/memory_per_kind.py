@@ -1,0 +1,79 @@
+"""Child program: RSS growth of many runs per value kind, each run with a freshly made input object.
+
+Prints one JSON object: kind -> [MiB grown over the measured runs, MiB the inputs of those runs
+would hold if each were leaked]. Run by tests/test_robustness.py in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import models
+import numpy as np
+
+import ortbind
+
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def fresh_floats() -> np.ndarray[Any, Any]:
+    return np.random.default_rng().random(1 << 17, dtype=np.float32)  # 512 KiB
+
+
+def fresh_strings() -> np.ndarray[Any, Any]:
+    return np.array([f"{i:0>100}" for i in range(1000)])  # about 400 KiB of UCS-4
+
+
+def main() -> None:
+    identity = ortbind.Session(models.identity())
+    strings = ortbind.Session(models.string_model())
+    sequences = ortbind.Session(models.sequence_model())
+    lengths = ortbind.Session(models.sequence_length())
+    maps = ortbind.Session(models.dict_vectorizer())
+    optionals = ortbind.Session(models.optional_model())
+    checked = ortbind.Session(models.identity(shape=["n"])).with_contract(dims={"n": (1, 1 << 20)})
+    loop = asyncio.new_event_loop()
+
+    def with_out() -> object:
+        x = fresh_floats()
+        return identity.run({"x": x}, out={"y": np.empty_like(x)})
+
+    kinds: dict[str, tuple[Callable[[], object], float]] = {
+        "numeric": (lambda: identity.run({"x": fresh_floats()}), 0.5),
+        "string": (lambda: strings.run({"text": fresh_strings()}), 0.4),
+        "string_objects": (lambda: strings.run({"text": fresh_strings().astype(object)}), 0.4),
+        "sequence": (lambda: sequences.run({"seq": [fresh_floats(), fresh_floats()]}), 1.0),
+        "empty_sequence": (lambda: lengths.run({"seq": []}), 0.0),
+        "map": (lambda: maps.run({"features": {"a": 1.0, "b": 2.0, "c": float(np.random.random())}}), 0.0),
+        "optional": (lambda: optionals.run({"opt": fresh_floats()}), 0.5),
+        "optional_absent": (lambda: optionals.run({"opt": None}), 0.0),
+        "out": (with_out, 1.0),
+        "run_async": (lambda: loop.run_until_complete(identity.run_async({"x": fresh_floats()})), 0.5),
+        "contract": (lambda: checked.run({"x": fresh_floats()}), 0.5),
+    }
+    growth: dict[str, list[float]] = {}
+    for kind, (run, mib_per_run) in kinds.items():
+        for _ in range(RUNS // 5):  # warm-up: arenas and caches reach their size
+            run()
+        gc.collect()
+        base = rss_mib()
+        for _ in range(RUNS):
+            run()
+        gc.collect()
+        growth[kind] = [rss_mib() - base, mib_per_run * RUNS]
+    loop.close()
+    print(json.dumps(growth))
+
+
+if __name__ == "__main__":
+    main()
