@@ -349,14 +349,16 @@ void bind_cancel(py::module_& m) {
     stop_runs_at_exit();
   }));
 
-  py::class_<CancelToken, std::shared_ptr<CancelToken>>(m, "CancelToken", R"doc(
+  py::class_<CancelToken, std::shared_ptr<CancelToken>>(m, "CancelToken", R"doc(CancelToken()
+--
+
 Cancels runs from another thread: pass it as ``run(..., cancel=token)`` and call ``token.cancel()``.
 ONNX Runtime stops between two nodes; the run raises ``ortbind.Cancelled`` and the session stays
 usable. A token is cancelled for good: runs started with it later raise at once.
 )doc")
-      .def(py::init<>())
+      .def(py::init<>(), "__init__(self)\n--\n\nA token not yet cancelled.")
       .def("cancel", [](py::handle self) { made<CancelToken>(self, "ortbind.CancelToken").cancel(); },
-           "Stop every run using this token, now and later.")
+           "cancel(self)\n--\n\nStop every run using this token, now and later.")
       .def_property_readonly("cancelled",
                              [](py::handle self) { return made<CancelToken>(self, "ortbind.CancelToken").cancelled(); });
 }

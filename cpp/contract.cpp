@@ -140,6 +140,7 @@ std::shared_ptr<Contract> compile_contract(const void* owner, std::vector<std::s
 void bind_contract(py::module_& m) {
   py::class_<Contract, std::shared_ptr<Contract>>(
       m, "CompiledContract",
+      "CompiledContract()\n--\n\n"
       "A shape contract compiled for one session (Session._compile_contract); checked in C++.");
 }
 

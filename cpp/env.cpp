@@ -84,7 +84,9 @@ std::shared_ptr<EnvCore> default_env() {
 }
 
 void bind_env(py::module_& m) {
-  py::class_<Env>(m, "Env", R"doc(
+  py::class_<Env>(m, "Env", R"doc(Env(*, log_level='warning', log_id='ortbind', global_thread_pools=False, intra_op_threads=0, inter_op_threads=0)
+--
+
 The ONNX Runtime environment (logging, optional global thread pools).
 
 ONNX Runtime keeps one environment per process. Sessions made without ``env=`` use the live one, or
@@ -107,11 +109,13 @@ dies under a session.
            }),
            py::kw_only(), py::arg("log_level") = "warning", py::arg("log_id") = "ortbind",
            py::arg("global_thread_pools") = false, py::arg("intra_op_threads") = 0,
-           py::arg("inter_op_threads") = 0)
+           py::arg("inter_op_threads") = 0,
+           "__init__(self, *, log_level='warning', log_id='ortbind', global_thread_pools=False, intra_op_threads=0, "
+           "inter_op_threads=0)\n--\n\nThe live environment with these settings, or a new one.")
       .def_static("default", [] {
              py::gil_scoped_release release;
              return Env{default_env()};
-           }, "The live environment, or the process default (created on first use).")
+           }, "default()\n--\n\nThe live environment, or the process default (created on first use).")
       .def_property_readonly("log_level",
                              [](py::handle e) { return level_name(made<Env>(e, "ortbind.Env").core->settings().log_level); })
       .def_property_readonly("log_id", [](py::handle e) { return made<Env>(e, "ortbind.Env").core->settings().log_id; })
@@ -120,10 +124,13 @@ dies under a session.
       .def("__eq__",
            [](py::handle a, py::handle b) {
              return py::isinstance<Env>(b) && made<Env>(a, "ortbind.Env").core == made<Env>(b, "ortbind.Env").core;
-           })
-      .def("__hash__", [](py::handle e) { return std::hash<EnvCore*>{}(made<Env>(e, "ortbind.Env").core.get()); })
+           },
+           "__eq__(self, other, /)\n--\n\nWhether both are the same environment.")
+      .def("__hash__", [](py::handle e) { return std::hash<EnvCore*>{}(made<Env>(e, "ortbind.Env").core.get()); },
+           "__hash__(self, /)\n--\n\n")
       .def("__repr__",
-           [](py::handle e) { return "ortbind.Env(" + made<Env>(e, "ortbind.Env").core->settings().describe() + ")"; });
+           [](py::handle e) { return "ortbind.Env(" + made<Env>(e, "ortbind.Env").core->settings().describe() + ")"; },
+           "__repr__(self, /)\n--\n\n");
 }
 
 }  // namespace ortbind

@@ -68,7 +68,7 @@ void bind_loader(py::module_& m) {
     std::vector<std::string> result(names, names + count);
     check(api().ReleaseAvailableProviders(names, count));
     return result;
-  }, "Execution providers compiled into the loaded ONNX Runtime, in its order of preference.");
+  }, "available_providers()\n--\n\nExecution providers compiled into the loaded ONNX Runtime, in its order of preference.");
 }
 
 }  // namespace ortbind

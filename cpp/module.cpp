@@ -7,6 +7,11 @@
 PYBIND11_MODULE(_core, m) {
   m.doc() = "ortbind's compiled core over the ONNX Runtime C/C++ API; use the ortbind package.";
   if (_import_array() < 0) throw pybind11::error_already_set();
+  // Every docstring starts with its callable's text signature ("name(self, a, *, b=None)\n--\n\n"),
+  // which CPython turns into __text_signature__, so inspect.signature, help() and IDEs see real
+  // parameters; pybind11's own signature lines (C++ types) would hide it.
+  pybind11::options options;
+  options.disable_function_signatures();
   ortbind::bind_errors(m);
   ortbind::bind_loader(m);
   ortbind::bind_types(m);

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 from pathlib import Path
 
+import models
 import numpy as np
+import pytest
 from conftest import run_python
 
 import ortbind
@@ -86,3 +89,37 @@ def test_explicit_library_path_is_used(tmp_path: Path) -> None:
 
 def test_available_providers_include_cpu() -> None:
     assert "CPUExecutionProvider" in ortbind.available_providers()
+
+
+# pybind11's stand-in for a class made only by ortbind itself (Session._compile_contract): it raises.
+NOT_OURS = {"CompiledContract.__init__"}
+
+
+def _compiled_callables() -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    for name, value in vars(_core).items():
+        if isinstance(value, type) and not issubclass(value, BaseException):
+            found.append((name, value))
+            found += [
+                (f"{name}.{k}", v)
+                for k, v in vars(value).items()
+                if callable(v) and f"{name}.{k}" not in NOT_OURS and not k.startswith("_pybind11")
+            ]
+        elif callable(value) and not isinstance(value, type):
+            found.append((name, value))
+    return found
+
+
+@pytest.mark.parametrize(("name", "value"), _compiled_callables(), ids=[n for n, _ in _compiled_callables()])
+def test_every_compiled_callable_has_a_signature(name: str, value: object) -> None:
+    signature = inspect.signature(value)  # type: ignore[arg-type]
+    assert all(p.kind is not p.VAR_POSITIONAL for p in signature.parameters.values()), (name, signature)
+
+
+def test_run_signature_is_the_documented_one() -> None:
+    session = ortbind.Session(models.identity())
+    expected = "(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None)"
+    assert str(inspect.signature(session.run)) == expected
+    checked = inspect.signature(session.with_contract().run).parameters
+    assert list(checked) == ["feeds", "outputs", "out", "timeout", "cancel", "contract"]
+    assert inspect.signature(ortbind.Env).parameters["log_level"].default == "warning"
