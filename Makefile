@@ -36,9 +36,16 @@ bench: build
 bench-quick: build
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
+# The same checks as .pre-commit-config.yaml: ruff (lint and format), mypy --strict (python/;
+# relaxed on tests/ and benchmarks/), stubtest (the _core stub against the compiled module) and
+# clang-format on the C++.
+CXX_SOURCES = $(wildcard cpp/*.cpp cpp/*.hpp benchmarks/floor/*.cpp)
 lint: build
 	$(PY) -m ruff check python tests benchmarks
+	$(PY) -m ruff format --check python tests benchmarks
 	$(PY) -m mypy
+	$(PY) -m mypy.stubtest ortbind._core --allowlist .stubtest-allowlist
+	$(VENV)/bin/clang-format --dry-run -Werror $(CXX_SOURCES)
 
 fuzz: build
 	ORTBIND_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/test_fuzz.py $(PYTEST_ARGS)

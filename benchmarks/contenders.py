@@ -34,9 +34,18 @@ ONNX_ELEMENT = {
     np.dtype(np.float64): 11,
 }
 
+# The ways each binding offers to run a model, for "the fastest path" of each.
+ORTBIND_PATHS = ("ortbind", "ortbind_out", "ortbind_contract")
+ORT_PATHS = ("ort", "ort_iobinding", "ort_values")
+
 # name -> (label, description)
 CONTENDERS: dict[str, tuple[str, str]] = {
     "floor": ("C++ floor", "OrtApi::Run in a C++ loop over the same library file, inputs wrapped once"),
+    "floor_bind": (
+        "C++ bound floor",
+        "OrtApi::RunWithBinding on one OrtIoBinding kept across calls: inputs rebound per call, outputs bound"
+        " to the CPU once and fetched after each call",
+    ),
     "ortbind": ("ortbind run", "session.run(feeds): dict in, numpy views out"),
     "ortbind_out": ("ortbind run(out=)", "session.run(feeds, out=preallocated)"),
     "ortbind_contract": ("ortbind contract", "session.with_contract(dims=...).run(feeds)"),
@@ -142,10 +151,10 @@ def make(name: str, workload: Workload, floor_binary: Path | None) -> Contender 
         o = ort_session(workload)
         values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in feeds.items()}
         return Contender(name, lambda n: timed_block(lambda: o.run_with_ort_values(None, values), n))
-    if name == "floor":
+    if name in ("floor", "floor_bind"):
         if floor_binary is None or not all(v.dtype in ONNX_ELEMENT for v in feeds.values()):
             return None
-        return FloorProcess(floor_binary, workload).contender()
+        return FloorProcess(floor_binary, workload, "bind" if name == "floor_bind" else "run").contender(name)
     raise ValueError(f"unknown contender {name!r}")
 
 
@@ -153,7 +162,8 @@ class FloorProcess:
     """The C++ floor as a child process that times a block of calls on each command, so that its
     blocks interleave with the Python contenders' like any other."""
 
-    def __init__(self, binary: Path, workload: Workload) -> None:
+    def __init__(self, binary: Path, workload: Workload, command: str = "run") -> None:
+        self._command = command
         self._dir = tempfile.TemporaryDirectory(prefix="ortbind-floor-")
         folder = Path(self._dir.name)
         model = folder / "model.onnx"
@@ -167,7 +177,14 @@ class FloorProcess:
         spec = folder / "inputs.txt"
         spec.write_text("\n".join(lines) + "\n")
         self._process = subprocess.Popen(
-            [str(binary), ortbind.RUNTIME_PATH, str(model), str(spec), str(INTRA_OP_THREADS), str(INTER_OP_THREADS)],
+            [
+                str(binary),
+                ortbind.runtime.RUNTIME_PATH,
+                str(model),
+                str(spec),
+                str(INTRA_OP_THREADS),
+                str(INTER_OP_THREADS),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -180,7 +197,7 @@ class FloorProcess:
 
     def block(self, n: int) -> list[int]:
         assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(f"run {n}\n")
+        self._process.stdin.write(f"{self._command} {n}\n")
         self._process.stdin.flush()
         return [int(x) for x in self._process.stdout.readline().split()]
 
@@ -192,8 +209,8 @@ class FloorProcess:
             self._process.wait(timeout=30)
         self._dir.cleanup()
 
-    def contender(self) -> Contender:
-        return Contender("floor", self.block, self.close)
+    def contender(self, name: str = "floor") -> Contender:
+        return Contender(name, self.block, self.close)
 
 
 def build_floor(out_dir: Path) -> Path:

@@ -28,6 +28,7 @@ from . import contenders as C
 from .report import write_report
 from .workloads import Workload, plan, threads_model
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {
     # mode: (warm-up calls, rounds, block scale, threads seconds, memory MiB)
@@ -98,12 +99,30 @@ def measure(
     # Ratios are taken round by round (each contender's block median over the reference's in the
     # same round), then their median: this machine's speed shifts for seconds at a time, and a ratio
     # of medians gathered at different moments would mix those states.
+    rounds_of = {name: np.array(values) for name, values in round_medians.items()}
     for name in stats:
-        for reference in ("floor", "ort"):
-            if reference in round_medians:
-                ratios = np.array(round_medians[name]) / np.array(round_medians[reference])
-                stats[name][f"ratio_to_{reference}"] = float(np.median(ratios))
-    return {"contenders": stats, "skipped": skipped, "calls_per_block": calls, "rounds": rounds}
+        for reference in ("floor", "floor_bind", "ort"):
+            if reference in rounds_of:
+                stats[name][f"ratio_to_{reference}"] = float(np.median(rounds_of[name] / rounds_of[reference]))
+    if "ortbind_unchecked" in rounds_of:
+        for name in ("ortbind", "ortbind_contract"):
+            if name in rounds_of:
+                # What the contract check costs per call, round by round (µs).
+                extra = (rounds_of[name] - rounds_of["ortbind_unchecked"]) / 1000.0
+                stats[name]["minus_unchecked_us"] = float(np.median(extra))
+    fastest: dict[str, float] = {}
+    ours = [rounds_of[n] for n in C.ORTBIND_PATHS if n in rounds_of]
+    theirs = [rounds_of[n] for n in C.ORT_PATHS if n in rounds_of]
+    if ours and theirs:
+        # The fastest way each binding offers for this workload, compared round by round.
+        fastest["ortbind_over_ort"] = float(np.median(np.min(ours, axis=0) / np.min(theirs, axis=0)))
+    return {
+        "contenders": stats,
+        "skipped": skipped,
+        "calls_per_block": calls,
+        "rounds": rounds,
+        "fastest": fastest,
+    }
 
 
 def measure_threads(names: list[str], seconds: float, rounds: int) -> dict[str, Any]:
@@ -151,57 +170,14 @@ def measure_threads(names: list[str], seconds: float, rounds: int) -> dict[str, 
     }
 
 
-MEMORY_SCRIPT = r"""
-import gc, json, sys
-import numpy as np
-sys.path.insert(0, {tests!r})
-import models
-name, case, mib = {name!r}, {case!r}, {mib}
-
-def status(key):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
-
-n = (mib << 20) // 4
-if case == "input":
-    model = models.reduce_sum()
-    small = {{"x": np.ones(16, np.float32)}}
-else:
-    model = models.expand()
-    small = {{"x": np.ones(1, np.float32), "shape": np.array([16], np.int64)}}
-if name.startswith("ortbind"):
-    import ortbind
-    s = ortbind.Session(model, intra_op_threads=1)
-    run = lambda feeds: list(s.run(feeds).values())
-else:
-    import onnxruntime as ort
-    o = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    run = lambda feeds: o.run(None, feeds)
-run(small)
-gc.collect()
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # resets the peak (VmHWM) to the current RSS
-base = status("VmRSS:")
-if case == "input":
-    feeds = {{"x": np.ones(n, np.float32)}}
-    payload = n * 4 + 4
-else:
-    feeds = {{"x": np.full(1, 2.0, np.float32), "shape": np.array([n], np.int64)}}
-    payload = n * 4 + 12
-outputs = run(feeds)
-print(json.dumps({{"growth": status("VmHWM:") - base, "payload": payload}}))
-"""
-
-
 def measure_memory(names: list[str], mib: int) -> dict[str, Any]:
     """Peak RSS growth (from a reset peak) for a large input and a large output, per contender, each in
     a fresh process: the payload itself is the floor (ratio 1.0), a copy on either side doubles it."""
-    tests = str(Path(__file__).resolve().parent.parent / "tests")
     result: dict[str, Any] = {}
     for name in [n for n in ("ortbind", "ort") if n in names]:
         for case in ("input", "output"):
-            code = MEMORY_SCRIPT.format(tests=tests, name=name, case=case, mib=mib)
-            run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            child = [sys.executable, "-m", "benchmarks.memory_child", name, case, str(mib)]
+            run = subprocess.run(child, capture_output=True, text=True, check=True, cwd=ROOT)
             data = json.loads(run.stdout)
             data["ratio"] = data["growth"] / data["payload"]
             result.setdefault(name, {})[case] = data
@@ -222,8 +198,7 @@ def measure_dask(rows: int, chunk: int) -> dict[str, Any] | None:
         import distributed
     except ImportError:
         return None
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    import models
+    from tests import models
 
     session = ortbind.Session(models.mlp(), intra_op_threads=1, inter_op_threads=1)
 
@@ -273,8 +248,8 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "ortbind": ortbind.__version__,
-        "ortbind_runtime": f"{ortbind.RUNTIME_VERSION} ({ortbind.RUNTIME_PATH})",
-        "ortbind_api_version": ortbind.API_VERSION,
+        "ortbind_runtime": f"{ortbind.runtime.RUNTIME_VERSION} ({ortbind.runtime.RUNTIME_PATH})",
+        "ortbind_api_version": ortbind.runtime.API_VERSION,
         "onnxruntime_package": onnxruntime.__version__,
         "session_options": {
             "intra_op_threads": C.INTRA_OP_THREADS,
@@ -307,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The runtime's warnings (unused initializers in the onnx wheel's models, ...) are not results.
     C.ENV = ortbind.Env(log_level="error", log_id="bench")
-    floor = C.build_floor(args.out / "bin") if "floor" in names else None
+    floor = C.build_floor(args.out / "bin") if {"floor", "floor_bind"} & set(names) else None
     workloads = [w for make in plan(mode).values() for w in make() if any(fnmatch.fnmatch(w.name, p) for p in patterns)]
     extra_steps = ("threads" in patterns or args.workloads == "*") + ("memory" in patterns or args.workloads == "*")
     bar = _progress(len(workloads) + extra_steps, not args.no_progress and sys.stderr.isatty())

@@ -3,15 +3,13 @@ model converted with skl2onnx, and the architectures shipped in the onnx wheel."
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import models
+from tests import models
 
 
 @dataclass

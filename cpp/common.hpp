@@ -78,17 +78,14 @@ enum class Problem {
 
 class ValidationError : public std::runtime_error {
  public:
-  ValidationError(Problem problem, const std::string& message)
-      : std::runtime_error(message), problem_(problem) {}
+  ValidationError(Problem problem, const std::string& message) : std::runtime_error(message), problem_(problem) {}
   Problem problem() const { return problem_; }
 
  private:
   Problem problem_;
 };
 
-[[noreturn]] inline void fail(Problem problem, const std::string& message) {
-  throw ValidationError(problem, message);
-}
+[[noreturn]] inline void fail(Problem problem, const std::string& message) { throw ValidationError(problem, message); }
 
 // Text from a model (names, metadata) as a Python str. Models are not bound to hold UTF-8: bytes
 // that are not survive as surrogates, so a name read here and passed back matches.
@@ -100,7 +97,8 @@ inline py::str model_text(const std::string& text) {
 
 // The inverse of model_text: a Python str back to the model's bytes.
 inline std::string text_bytes(py::handle str) {
-  py::object bytes = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(str.ptr(), "utf-8", "surrogateescape"));
+  py::object bytes =
+      py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(str.ptr(), "utf-8", "surrogateescape"));
   if (!bytes) throw py::error_already_set();
   return std::string(PyBytes_AS_STRING(bytes.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
 }
@@ -117,9 +115,10 @@ inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
 // The C++ object behind a Python instance of a bound class T. pybind11 constructs it in __init__,
 // so an instance made with __new__ alone has none: every use of such an instance (and of an object
-// of another type) is refused here rather than reading memory that was never a T.
+// of another type) is refused here rather than reading memory that was never a T. `what` names the
+// expected class in the message.
 template <typename T>
-py::detail::value_and_holder constructed(py::handle object, const char* what) {
+py::detail::value_and_holder native_holder(py::handle object, const char* what) {
   if (!py::isinstance<T>(object))
     fail(Problem::Kind, std::string("expected ") + what + ", not " + Py_TYPE(object.ptr())->tp_name);
   auto* instance = reinterpret_cast<py::detail::instance*>(object.ptr());
@@ -130,13 +129,15 @@ py::detail::value_and_holder constructed(py::handle object, const char* what) {
 }
 
 template <typename T>
-T& made(py::handle object, const char* what) {
-  return *static_cast<T*>(constructed<T>(object, what).value_ptr());
+T& native(py::handle object, const char* what) {
+  return *static_cast<T*>(native_holder<T>(object, what).value_ptr());
 }
 
+// For classes held by std::shared_ptr: a share of the object, for a caller that keeps it beyond the
+// Python call (a run keeps its contract and token while the GIL is released).
 template <typename T>
-std::shared_ptr<T> made_shared(py::handle object, const char* what) {
-  return constructed<T>(object, what).template holder<std::shared_ptr<T>>();
+std::shared_ptr<T> native_shared(py::handle object, const char* what) {
+  return native_holder<T>(object, what).template holder<std::shared_ptr<T>>();
 }
 
 // Area registration, one per source file; module.cpp calls them in order.

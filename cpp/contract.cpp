@@ -10,9 +10,12 @@ std::string Contract::shape_text(const TensorRule& rule) const {
   for (size_t i = 0; i < rule.dims.size(); ++i) {
     if (i > 0) text += ", ";
     const DimRule& d = rule.dims[i];
-    if (d.fixed >= 0) text += std::to_string(d.fixed);
-    else if (d.symbol >= 0) text += symbols[static_cast<size_t>(d.symbol)];
-    else text += "?";
+    if (d.fixed >= 0)
+      text += std::to_string(d.fixed);
+    else if (d.symbol >= 0)
+      text += symbols[static_cast<size_t>(d.symbol)];
+    else
+      text += "?";
   }
   if (rule.dims.size() == 1) text += ",";
   return text + ")";
@@ -38,22 +41,21 @@ std::string Bindings::value_name(bool is_input, size_t index) const {
 }
 
 template <typename Dim>
-void Bindings::check_dims(const TensorRule& rule, bool is_input, size_t index, const Dim* dims,
-                          size_t ndim) {
+void Bindings::check_dims(const TensorRule& rule, bool is_input, size_t index, const Dim* dims, size_t ndim) {
   if (!rule.has_shape) return;
   if (ndim != rule.dims.size()) {
     fail(Problem::Shape, value_name(is_input, index) + " has rank " + std::to_string(ndim) +
-                             ", but the contract expects rank " + std::to_string(rule.dims.size()) +
-                             ": " + contract_.shape_text(rule));
+                             ", but the contract expects rank " + std::to_string(rule.dims.size()) + ": " +
+                             contract_.shape_text(rule));
   }
   for (size_t i = 0; i < ndim; ++i) {
     const DimRule& d = rule.dims[i];
     const auto size = static_cast<int64_t>(dims[i]);
     if (d.fixed >= 0) {
       if (size != d.fixed) {
-        fail(Problem::Shape, value_name(is_input, index) + " dim " + std::to_string(i) + " is " +
-                                 std::to_string(size) + ", but the contract fixes it to " +
-                                 std::to_string(d.fixed) + ": " + contract_.shape_text(rule));
+        fail(Problem::Shape, value_name(is_input, index) + " dim " + std::to_string(i) + " is " + std::to_string(size) +
+                                 ", but the contract fixes it to " + std::to_string(d.fixed) + ": " +
+                                 contract_.shape_text(rule));
       }
     } else if (d.symbol >= 0) {
       const auto s = static_cast<size_t>(d.symbol);
@@ -63,20 +65,19 @@ void Bindings::check_dims(const TensorRule& rule, bool is_input, size_t index, c
         if (size < contract_.lower[s] || size > contract_.upper[s]) {
           std::string bound = std::to_string(contract_.lower[s]) + " <= " + symbol;
           if (contract_.upper[s] != INT64_MAX) bound += " <= " + std::to_string(contract_.upper[s]);
-          fail(Problem::Shape, value_name(is_input, index) + " dim " + std::to_string(i) + " (" +
-                                   quoted(symbol) + ") is " + std::to_string(size) +
-                                   ", outside the contract's bound " + bound);
+          fail(Problem::Shape, value_name(is_input, index) + " dim " + std::to_string(i) + " (" + quoted(symbol) +
+                                   ") is " + std::to_string(size) + ", outside the contract's bound " + bound);
         }
         values_[s] = size;
         bound_by_[s] = who;
       } else if (values_[s] != size) {
         const int by = bound_by_[s];
         const std::string binder = by >= 0 ? quoted(contract_.input_names[static_cast<size_t>(by)])
-                                            : "output " + quoted(contract_.output_names[static_cast<size_t>(-by - 2)]);
+                                           : "output " + quoted(contract_.output_names[static_cast<size_t>(-by - 2)]);
         const std::string where = by == who ? "an earlier dim of it" : binder;
-        fail(Problem::Shape, value_name(is_input, index) + " dim " + std::to_string(i) + " (" +
-                                 quoted(symbol) + ") is " + std::to_string(size) + ", but " +
-                                 where + " bound " + symbol + "=" + std::to_string(values_[s]));
+        fail(Problem::Shape, value_name(is_input, index) + " dim " + std::to_string(i) + " (" + quoted(symbol) +
+                                 ") is " + std::to_string(size) + ", but " + where + " bound " + symbol + "=" +
+                                 std::to_string(values_[s]));
       }
     }
   }
@@ -133,7 +134,8 @@ std::shared_ptr<Contract> compile_contract(const void* owner, std::vector<std::s
   for (py::handle flag : check_computed) c->check_computed.push_back(flag.cast<bool>());
   if (c->inputs.size() != c->input_names.size() || c->outputs.size() != c->output_names.size() ||
       c->check_computed.size() != c->output_names.size())
-    fail(Problem::Value, "a compiled contract needs one rule per input and per output, and one check_computed flag per output");
+    fail(Problem::Value,
+         "a compiled contract needs one rule per input and per output, and one check_computed flag per output");
   return c;
 }
 

@@ -38,10 +38,14 @@ class Contract {
   std::string shape_text(const TensorRule& rule) const;
 };
 
-// The symbol values of one call, and who bound each first.
+// The symbol values of one call, and who bound each first. Neither copied nor moved: values_ and
+// bound_by_ may point into the object's own inline arrays, which a copy would leave pointing into
+// the original.
 class Bindings {
  public:
   explicit Bindings(const Contract& contract);
+  Bindings(const Bindings&) = delete;
+  Bindings& operator=(const Bindings&) = delete;
   // ShapeError naming the value, the dim and, for a symbol, the value that bound it first.
   void check(const TensorRule& rule, bool is_input, size_t index, const npy_intp* dims, int ndim);
   void check(const TensorRule& rule, bool is_input, size_t index, const int64_t* dims, size_t ndim);

@@ -80,8 +80,8 @@ OrtSession* maker(ONNXTensorElementDataType element) {
 OrtValue* empty_sequence(const ValueType& type, const std::string& what) {
   const ValueType& element = *type.contained;
   if (element.kind != ONNX_TYPE_TENSOR)
-    fail(Problem::Value, what + " is an empty " + type.describe() +
-                             "; ONNX Runtime can make empty sequences of tensors only");
+    fail(Problem::Value,
+         what + " is an empty " + type.describe() + "; ONNX Runtime can make empty sequences of tensors only");
   try {
     OrtSession* session = maker(element.element);
     const char* output_name = "s";
@@ -89,8 +89,8 @@ OrtValue* empty_sequence(const ValueType& type, const std::string& what) {
     check(api().Run(session, nullptr, nullptr, nullptr, 0, &output_name, 1, &value));
     return value;
   } catch (const OrtError& error) {
-    fail(Problem::Value, what + " is an empty " + type.describe() + ", which this ONNX Runtime cannot make: " +
-                             error.what());
+    fail(Problem::Value,
+         what + " is an empty " + type.describe() + ", which this ONNX Runtime cannot make: " + error.what());
   }
 }
 

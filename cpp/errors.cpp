@@ -11,9 +11,9 @@ namespace {
 
 struct CodeClass {
   OrtErrorCode code;
-  const char* name;         // Python class name
-  const char* code_name;    // ONNX Runtime's own name for the code, for messages and .code_name
-  PyObject* builtin;        // a second base, or nullptr
+  const char* name;       // Python class name
+  const char* code_name;  // ONNX Runtime's own name for the code, for messages and .code_name
+  PyObject* builtin;      // a second base, or nullptr
 };
 
 // The codes up to ORT 1.32 (the numbers are stable across releases; 1.21's headers name only those
@@ -92,8 +92,8 @@ void bind_errors(py::module_& m) {
     g_code_classes.emplace_back(entry.code, cls);
   }
 
-  PyObject* validation = make_class(m, "ValidationError", {g_base},
-                                    "ortbind refused the call before ONNX Runtime saw it.");
+  PyObject* validation =
+      make_class(m, "ValidationError", {g_base}, "ortbind refused the call before ONNX Runtime saw it.");
   auto at = [](Problem p) -> PyObject*& { return g_problem_classes[static_cast<size_t>(p)]; };
   at(Problem::Shape) = make_class(m, "ShapeError", {validation, PyExc_ValueError},
                                   "A shape does not match the model's or the contract's.");
@@ -105,15 +105,14 @@ void bind_errors(py::module_& m) {
                                  "An unknown or missing input or output name.", true);
   at(Problem::Value) = make_class(m, "InvalidValueError", {validation, PyExc_ValueError},
                                   "A value that cannot be given to ONNX Runtime as it is.");
-  at(Problem::Closed) = make_class(m, "ClosedError", {g_base, PyExc_ValueError},
-                                   "The session was closed.");
-  at(Problem::Cancelled) =
-      make_class(m, "Cancelled", {g_base}, "The run was cancelled before it finished.");
+  at(Problem::Closed) = make_class(m, "ClosedError", {g_base, PyExc_ValueError}, "The session was closed.");
+  at(Problem::Cancelled) = make_class(m, "Cancelled", {g_base}, "The run was cancelled before it finished.");
   at(Problem::Timeout) = make_class(m, "RunTimeout", {at(Problem::Cancelled), PyExc_TimeoutError},
                                     "The run was cancelled when its time limit passed.");
   at(Problem::Env) = make_class(m, "EnvError", {g_base, PyExc_RuntimeError},
                                 "The requested environment conflicts with the process's live one.");
-  // Raised from Python with the results attached, so a late shape mismatch loses no work.
+  // Raised after the run by Session::collect (session_run.cpp), with the complete results attached,
+  // so a late shape mismatch loses no work.
   make_class(m, "OutputShapeError", {at(Problem::Shape)},
              "An output's shape broke the contract; the computed results are in .result.");
 

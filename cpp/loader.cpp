@@ -25,8 +25,7 @@ void load_runtime(const std::string& path) {
   // ORT's own static state must stay valid until the process ends.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    throw py::import_error("ortbind: could not load the ONNX Runtime library " + path + ": " +
-                           dlerror());
+    throw py::import_error("ortbind: could not load the ONNX Runtime library " + path + ": " + dlerror());
   }
   auto get_api_base = reinterpret_cast<GetApiBaseFn>(dlsym(handle, "OrtGetApiBase"));
   if (get_api_base == nullptr) {
@@ -37,9 +36,8 @@ void load_runtime(const std::string& path) {
   // GetApi returns null when the runtime is older than the API version the headers describe.
   const OrtApi* table = base->GetApi(ORT_API_VERSION);
   if (table == nullptr) {
-    throw py::import_error("ortbind: ONNX Runtime " + version + " at " + path +
-                           " does not provide C API version " + std::to_string(ORT_API_VERSION) +
-                           ", which ortbind was built for; install onnxruntime>=1." +
+    throw py::import_error("ortbind: ONNX Runtime " + version + " at " + path + " does not provide C API version " +
+                           std::to_string(ORT_API_VERSION) + ", which ortbind was built for; install onnxruntime>=1." +
                            std::to_string(ORT_API_VERSION) + " or point ORTBIND_LIBRARY at one.");
   }
   g_api = table;
@@ -61,14 +59,18 @@ void bind_loader(py::module_& m) {
   // The headers this module was compiled against: the benchmark suite builds its C++ floor with them.
   m.attr("HEADERS_DIR") = ORTBIND_ORT_INCLUDE_DIR;
 
-  m.def("available_providers", [] {
-    char** names = nullptr;
-    int count = 0;
-    check(api().GetAvailableProviders(&names, &count));
-    std::vector<std::string> result(names, names + count);
-    check(api().ReleaseAvailableProviders(names, count));
-    return result;
-  }, "available_providers()\n--\n\nExecution providers compiled into the loaded ONNX Runtime, in its order of preference.");
+  m.def(
+      "available_providers",
+      [] {
+        char** names = nullptr;
+        int count = 0;
+        check(api().GetAvailableProviders(&names, &count));
+        std::vector<std::string> result(names, names + count);
+        check(api().ReleaseAvailableProviders(names, count));
+        return result;
+      },
+      "available_providers()\n--\n\nExecution providers compiled into the loaded ONNX Runtime, in its order of "
+      "preference.");
 }
 
 }  // namespace ortbind

@@ -11,7 +11,7 @@ struct ValueType {
   ONNXType kind = ONNX_TYPE_UNKNOWN;
   ONNXTensorElementDataType element = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;  // tensors
   ONNXTensorElementDataType key = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;      // maps
-  std::vector<int64_t> dims;             // tensors: -1 for a dynamic dim
+  std::vector<int64_t> dims;                                                    // tensors: -1 for a dynamic dim
   std::vector<std::string> dim_names;    // tensors: the symbolic name of a dynamic dim, or ""
   std::shared_ptr<ValueType> contained;  // sequence element, map value, optional's content
 
@@ -32,8 +32,9 @@ PyArray_Descr* numpy_descr(ONNXTensorElementDataType element, const std::string&
 // Whether an array of this dtype holds exactly these elements (same kind and width: int64 and
 // longlong match; float64 never matches float32).
 bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element);
-// Sub-byte elements, which ONNX Runtime packs two to a byte and numpy holds one to a byte.
-bool is_packed(ONNXTensorElementDataType element);
+// The bits of a sub-byte element (4 or 2), which ONNX Runtime packs several to a byte and numpy
+// holds one to a byte; 0 for every other element type.
+int packed_bits(ONNXTensorElementDataType element);
 // numpy's name of a dtype, for messages.
 std::string dtype_name(const PyArray_Descr* descr);
 

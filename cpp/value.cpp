@@ -55,18 +55,22 @@ OrtValue* string_tensor(PyArrayObject* array, const Shape& shape, int ndim) {
 }
 
 OrtValue* packed_tensor(PyArrayObject* array, const Shape& shape, int ndim, ONNXTensorElementDataType element) {
-  // ONNX Runtime wants two elements a byte, the first in the low nibble; ml_dtypes keeps each
-  // element's bits in the low nibble of its own byte (input_array made the array contiguous).
+  // ONNX Runtime wants 8 / bits elements a byte, the first in the lowest bits; ml_dtypes keeps each
+  // element's bits in the lowest bits of its own byte (input_array made the array contiguous).
   OrtValue* value = nullptr;
   check(api().CreateTensorAsOrtValue(default_allocator(), shape.data(), static_cast<size_t>(ndim), element, &value));
   OwnedValue owned(value);
   void* data = nullptr;
   check(api().GetTensorMutableData(value, &data));
+  const int bits = packed_bits(element);
+  const npy_intp per_byte = 8 / bits;
+  const unsigned mask = (1u << bits) - 1;
   const auto* in = static_cast<const uint8_t*>(PyArray_DATA(array));
   auto* packed = static_cast<uint8_t*>(data);
   const npy_intp count = PyArray_SIZE(array);
-  for (npy_intp i = 0; i + 1 < count; i += 2) packed[i / 2] = static_cast<uint8_t>((in[i] & 0x0F) | (in[i + 1] << 4));
-  if (count % 2 != 0) packed[count / 2] = in[count - 1] & 0x0F;
+  std::memset(packed, 0, static_cast<size_t>((count + per_byte - 1) / per_byte));
+  for (npy_intp i = 0; i < count; ++i)
+    packed[i / per_byte] = static_cast<uint8_t>(packed[i / per_byte] | ((in[i] & mask) << (bits * (i % per_byte))));
   return owned.release();
 }
 
@@ -82,8 +86,8 @@ py::object string_tensor_to_python(OrtValue* value, const std::vector<int64_t>& 
   for (size_t i = 0; i < count; ++i) {
     const size_t end = i + 1 < count ? offsets[i + 1] : total_bytes;
     // surrogateescape: bytes that are not UTF-8 survive the round trip instead of being replaced.
-    PyObject* text = PyUnicode_DecodeUTF8(buffer.data() + offsets[i],
-                                          static_cast<Py_ssize_t>(end - offsets[i]), "surrogateescape");
+    PyObject* text =
+        PyUnicode_DecodeUTF8(buffer.data() + offsets[i], static_cast<Py_ssize_t>(end - offsets[i]), "surrogateescape");
     if (text == nullptr) throw py::error_already_set();
     PyList_SET_ITEM(items.ptr(), static_cast<Py_ssize_t>(i), text);
   }
@@ -105,7 +109,8 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
     check(api().GetDimensions(info, dims.data(), ndim));
   }
   if (element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING)
-    return string_tensor_to_python(value.get(), std::vector<int64_t>(dims.begin(), dims.begin() + static_cast<std::ptrdiff_t>(ndim)));
+    return string_tensor_to_python(
+        value.get(), std::vector<int64_t>(dims.begin(), dims.begin() + static_cast<std::ptrdiff_t>(ndim)));
 
   PyArray_Descr* descr = numpy_descr(element, label(role, name));
   std::array<npy_intp, NPY_MAXDIMS> shape{};
@@ -117,13 +122,16 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
   void* data = nullptr;
   check(api().GetTensorMutableData(value.get(), &data));
   Py_INCREF(descr);  // both constructors steal it
-  if (is_packed(element)) {
-    // No view can unpack nibbles: a copy, one byte per element, the low nibble holding the bits.
+  if (const int bits = packed_bits(element)) {
+    // No view can unpack sub-byte elements: a copy, one byte per element, its lowest bits holding it.
     PyObject* unpacked = PyArray_Empty(static_cast<int>(ndim), shape.data(), descr, 0);
     if (unpacked == nullptr) throw py::error_already_set();
     auto* out = static_cast<uint8_t*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(unpacked)));
     const auto* packed = static_cast<const uint8_t*>(data);
-    for (npy_intp i = 0; i < count; ++i) out[i] = (packed[i / 2] >> (4 * (i % 2))) & 0x0F;
+    const npy_intp per_byte = 8 / bits;
+    const unsigned mask = (1u << bits) - 1;
+    for (npy_intp i = 0; i < count; ++i)
+      out[i] = static_cast<uint8_t>((packed[i / per_byte] >> (bits * (i % per_byte))) & mask);
     return py::reinterpret_steal<py::object>(unpacked);
   }
   if (count == 0 || data == nullptr) {
@@ -132,8 +140,8 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
     if (empty == nullptr) throw py::error_already_set();
     return py::reinterpret_steal<py::object>(empty);
   }
-  PyObject* array = PyArray_NewFromDescr(&PyArray_Type, descr, static_cast<int>(ndim), shape.data(),
-                                         nullptr, data, NPY_ARRAY_CARRAY, nullptr);
+  PyObject* array = PyArray_NewFromDescr(&PyArray_Type, descr, static_cast<int>(ndim), shape.data(), nullptr, data,
+                                         NPY_ARRAY_CARRAY, nullptr);
   if (array == nullptr) throw py::error_already_set();
   py::object result = py::reinterpret_steal<py::object>(array);
   // The array's base owns the OrtValue, so the buffer lives exactly as long as any view of it;
@@ -164,8 +172,7 @@ const OrtMemoryInfo* cpu_memory() {
   return info;
 }
 
-py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role,
-                       const std::string& name) {
+py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role, const std::string& name) {
   if (PyArray_Check(obj.ptr()) && element != ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING) {
     auto* array = reinterpret_cast<PyArrayObject*>(obj.ptr());
     PyArray_Descr* descr = PyArray_DESCR(array);
@@ -182,7 +189,9 @@ py::object input_array(py::handle obj, ONNXTensorElementDataType element, const 
       return py::reinterpret_steal<py::object>(copy);
     }
   }
-  // Not the zero-copy case: ortbind._convert checks and converts, or raises with the names.
+  // Not the zero-copy case: ortbind._convert checks and converts, or raises with the names. An
+  // element type numpy cannot hold is refused here first (DTypeError naming the input).
+  if (element != ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING) numpy_descr(element, label(role, name));
   return convert_module().attr("to_array")(obj, element_name(element), label(role, name));
 }
 
@@ -192,7 +201,7 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
   const npy_intp* dims = PyArray_DIMS(array);
   for (int i = 0; i < ndim; ++i) shape[static_cast<size_t>(i)] = dims[i];
   if (element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING) return string_tensor(array, shape, ndim);
-  if (is_packed(element)) return packed_tensor(array, shape, ndim, element);
+  if (packed_bits(element) != 0) return packed_tensor(array, shape, ndim, element);
   OrtValue* value = nullptr;
   check(api().CreateTensorWithDataAsOrtValue(cpu_memory(), PyArray_DATA(array),
                                              static_cast<size_t>(PyArray_NBYTES(array)), shape.data(),
@@ -200,8 +209,8 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
   return value;
 }
 
-OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role,
-                            const std::string& name, KeepAlive& keep) {
+OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role, const std::string& name,
+                            KeepAlive& keep) {
   switch (type.kind) {
     case ONNX_TYPE_TENSOR: {
       if (obj.is_none())
@@ -236,10 +245,9 @@ OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* r
         fail(Problem::Kind, label(role, name) + " is a " + type.describe() + ", which ortbind cannot build");
       py::dict dict = py::reinterpret_borrow<py::dict>(obj);
       py::object keys = convert_module().attr("to_array")(py::list(dict.attr("keys")()), element_name(type.key),
-                                                           label(role, name) + " keys");
-      py::object values = convert_module().attr("to_array")(py::list(dict.attr("values")()),
-                                                             element_name(type.contained->element),
-                                                             label(role, name) + " values");
+                                                          label(role, name) + " keys");
+      py::object values = convert_module().attr("to_array")(
+          py::list(dict.attr("values")()), element_name(type.contained->element), label(role, name) + " values");
       OwnedValue key_value(tensor_over_array(reinterpret_cast<PyArrayObject*>(keys.ptr()), type.key));
       OwnedValue item_value(tensor_over_array(reinterpret_cast<PyArrayObject*>(values.ptr()), type.contained->element));
       keep.add(std::move(keys));
@@ -272,8 +280,8 @@ py::object value_to_python(OwnedValue value, const char* role, const std::string
       check(api().GetValueCount(value.get(), &count));
       py::list items(count);
       for (size_t i = 0; i < count; ++i) {
-        items[i] = value_to_python(child_value(value.get(), static_cast<int>(i)), role,
-                                   name + "[" + std::to_string(i) + "]");
+        items[i] =
+            value_to_python(child_value(value.get(), static_cast<int>(i)), role, name + "[" + std::to_string(i) + "]");
       }
       return std::move(items);
     }
@@ -283,8 +291,8 @@ py::object value_to_python(OwnedValue value, const char* role, const std::string
       return convert_module().attr("to_dict")(keys, values);
     }
     default:
-      fail(Problem::Kind, label(role, name) + " is a value of ONNX type " + std::to_string(kind) +
-                              ", which ortbind cannot return");
+      fail(Problem::Kind,
+           label(role, name) + " is a value of ONNX type " + std::to_string(kind) + ", which ortbind cannot return");
   }
 }
 

@@ -23,8 +23,10 @@ class KeepAlive {
     for (size_t i = 0; i < size_ && i < kInline; ++i) Py_DECREF(inline_[i]);
   }
   void add(py::object object) {
-    if (size_ < kInline) inline_[size_] = object.release().ptr();
-    else spilled_.push_back(std::move(object));
+    if (size_ < kInline)
+      inline_[size_] = object.release().ptr();
+    else
+      spilled_.push_back(std::move(object));
     ++size_;
   }
 
@@ -44,8 +46,7 @@ const OrtMemoryInfo* cpu_memory();
 // type, a non-array) goes through ortbind._convert, which converts Python scalars and lists to the
 // declared type and refuses any conversion that would change a number.
 // `role` and `name` name the value in messages ("input 'x'").
-py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role,
-                       const std::string& name);
+py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role, const std::string& name);
 
 // A tensor OrtValue over the array's own buffer (strings are copied: ONNX Runtime stores them as
 // std::string). The array must outlive the value; the caller keeps it.
@@ -53,8 +54,8 @@ OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType elem
 
 // Any ONNX value from Python (tensor, sequence, map, optional) for a declared type; arrays whose
 // buffers the result views are appended to `keep`.
-OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role,
-                            const std::string& name, KeepAlive& keep);
+OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role, const std::string& name,
+                            KeepAlive& keep);
 
 // An empty sequence of the declared type. The C API makes a sequence only from at least one
 // element (CreateValue), so it is the output of a tiny SequenceEmpty model, one per element type,

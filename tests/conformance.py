@@ -1,15 +1,37 @@
-"""ONNX's own test models (shipped in the onnx wheel) through ortbind and the official binding.
+"""ONNX's own test cases through ortbind and the official binding (onnxruntime.InferenceSession).
 
-For every case: the same outcome (both load and run, or both refuse), the same outputs bit for bit,
-and each binding's outputs against the expected ones with ONNX's backend-test tolerance.
-``python tests/conformance.py`` prints the report; tests/test_conformance.py asserts on it.
+The cases are the model folders shipped in the onnx wheel (simple, pytorch-converted, pytorch-operator,
+light) and ONNX's node test cases, generated in memory from ``onnx.backend.test.case.node``.
+
+Every case ends in exactly one of three passing outcomes:
+
+``identical``
+    both bindings load the model and run every data set, and ortbind's outputs are the official
+    binding's bit for bit (dtype, shape and bytes; strings equal; sequences, maps and optionals
+    recursively; NaNs with the same bits);
+``ortbind_only_right``
+    the official binding refuses the case (load or run error, converting its outputs included) while
+    ortbind runs every data set, with outputs within the case's tolerance of the expected ones;
+``refused_by_both``
+    both refuse.
+
+Anything else is a failure: ``ortbind_refused`` (the official binding runs the case, ortbind does not),
+``different`` (both run it, the outputs differ) or ``ortbind_only_wrong`` (only ortbind runs it and its
+outputs disagree with the expected ones, or there are none to compare with).
+
+``python tests/conformance.py`` prints the report (``--verbose`` also lists every case refused by
+one binding), ``--json`` prints the summary as one JSON line; tests/test_conformance.py asserts on it.
+The exit status is 0 only when no case fails.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+import time
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +42,20 @@ from onnx import numpy_helper
 import ortbind
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
-KINDS = ("simple", "pytorch-converted", "pytorch-operator", "light")
+KINDS = ("simple", "pytorch-converted", "pytorch-operator", "light", "node")
+
+PASSING = ("identical", "ortbind_only_right", "refused_by_both")
+FAILING = ("ortbind_refused", "different", "ortbind_only_wrong")
+ERROR_CHARS = 400
 
 
 @dataclass
 class Case:
     kind: str
     name: str
-    model: Path
+    model: Path | bytes  # a model.onnx path, or the serialized model of a generated case
+    inputs: list[str]  # the graph's inputs that are not initializers, in order
+    outputs: list[str]
     data_sets: list[tuple[list[Any], list[Any]]]  # (inputs, expected outputs)
     rtol: float = 1e-3
     atol: float = 1e-7
@@ -36,13 +64,16 @@ class Case:
 @dataclass
 class Outcome:
     case: str
-    ortbind: str  # "ok", "load error", "run error"
-    official: str
-    same_outputs: bool | None = None
-    ortbind_matches_expected: bool | None = None
+    result: str = ""  # one of PASSING or FAILING
+    ortbind: str = "ok"  # "ok", "load error" or "run error"
+    official: str = "ok"
+    ortbind_matches_expected: bool | None = None  # informational, where both ran and outputs are expected
     official_matches_expected: bool | None = None
-    detail: str = ""
+    detail: str = ""  # the first difference, for a failing case
     errors: list[str] = field(default_factory=list)
+
+
+# --- collecting the cases ------------------------------------------------------------------------
 
 
 def _read(path: Path, type_proto: onnx.TypeProto) -> Any:
@@ -65,7 +96,12 @@ def _read(path: Path, type_proto: onnx.TypeProto) -> Any:
     return numpy_helper.to_array(tensor)
 
 
-def collect() -> list[Case]:
+def _signature(model: onnx.ModelProto) -> tuple[list[str], list[str]]:
+    inits = {i.name for i in model.graph.initializer}
+    return [i.name for i in model.graph.input if i.name not in inits], [o.name for o in model.graph.output]
+
+
+def collect_folders() -> list[Case]:
     cases: list[Case] = []
     for kind in KINDS[:3]:
         for folder in sorted((DATA / kind).iterdir()):
@@ -89,7 +125,7 @@ def collect() -> list[Case]:
             if (folder / "data.json").exists():
                 meta = json.loads((folder / "data.json").read_text())
                 rtol, atol = meta.get("rtol", rtol), meta.get("atol", atol)
-            cases.append(Case(kind, folder.name, model_path, sets, rtol, atol))
+            cases.append(Case(kind, folder.name, model_path, *_signature(model), sets, rtol, atol))
     for model_path in sorted((DATA / "light").glob("light_*.onnx")):
         model = onnx.load(model_path)
         inits = {i.name for i in model.graph.initializer}
@@ -101,145 +137,339 @@ def collect() -> list[Case]:
             ins.append((np.arange(n).reshape(shape) / n).astype(np.float32))
         expected = model_path.with_name(model_path.stem + "_output_0.pb")
         outs = [_read(expected, model.graph.output[0].type)] if expected.exists() else []
-        cases.append(Case("light", model_path.stem, model_path, [(ins, outs)]))
+        cases.append(Case("light", model_path.stem, model_path, *_signature(model), [(ins, outs)]))
     return cases
 
 
-def _bitwise(a: Any, b: Any) -> bool:
+def _value(value: Any) -> Any:
+    """A generated input or expected output as the model folders would hold it: numpy arrays (ml_dtypes
+    ones for the types numpy lacks), lists for sequences, dicts for maps, None for an empty optional."""
+    if isinstance(value, onnx.TensorProto):
+        return numpy_helper.to_array(value)
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    if isinstance(value, list | tuple):
+        return [_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _value(v) for k, v in value.items()}
+    return value
+
+
+def collect_node() -> list[Case]:
+    with warnings.catch_warnings():
+        # The generators compute their expected outputs with numpy, overflows and NaNs included.
+        warnings.simplefilter("ignore")
+        from onnx.backend.test.case import node
+
+        generated = node.collect_testcases(None)
+    cases: list[Case] = []
+    for test in generated:
+        assert test.model is not None, test.name
+        sets = [([_value(v) for v in ins], [_value(v) for v in outs]) for ins, outs in test.data_sets or []]
+        model = test.model.SerializeToString()
+        cases.append(Case(test.kind, test.name, model, *_signature(test.model), sets, test.rtol, test.atol))
+    return cases
+
+
+def collect() -> list[Case]:
+    return collect_folders() + collect_node()
+
+
+# --- comparing outputs ---------------------------------------------------------------------------
+
+
+def _is_ml_dtype(dtype: np.dtype[Any]) -> bool:
+    return dtype.type.__module__.startswith("ml_dtypes")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype}{list(value.shape)}"
+    return type(value).__name__
+
+
+def _first_index(mask: np.ndarray[Any, Any]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _bitwise(a: Any, b: Any, where: str = "") -> str | None:
+    """None when ortbind's value ``a`` is the official binding's ``b`` bit for bit, else the first difference."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        if a.dtype.kind in "UO" or b.dtype.kind in "UO":
-            return a.shape == b.shape and a.astype(str).tolist() == b.astype(str).tolist()
-        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+        if a.dtype.kind in "UOS" or b.dtype.kind in "UOS":
+            if a.shape != b.shape:
+                return f"{where}: ortbind {_show(a)}, official {_show(b)}"
+            left, right = a.astype(str), b.astype(str)
+            if a.dtype.kind not in "UOS" or b.dtype.kind not in "UOS" or not np.array_equal(left, right):
+                unequal = left != right
+                at = _first_index(unequal) if unequal.any() else ()
+                return f"{where}: ortbind {_show(a)}, official {_show(b)}; at {at}: {left[at]!r} vs {right[at]!r}"
+            return None
+        if _is_ml_dtype(a.dtype) and b.dtype == np.uint8 and a.dtype.itemsize == 1:
+            # The official binding hands back the raw bits of float8_e4m3fn as uint8, where ortbind
+            # types them: the bits are what must be identical.
+            b = b.view(a.dtype)
+        if a.dtype != b.dtype or a.shape != b.shape:
+            same = a.shape == b.shape and a.tobytes() == b.tobytes()
+            return f"{where}: ortbind {_show(a)}, official {_show(b)}" + (" (the same bytes)" if same else "")
+        if a.tobytes() == b.tobytes():
+            return None
+        if a.ndim == 0:
+            return f"{where}: {_show(a)} {a!r} vs {b!r} (bits {a.tobytes().hex()} vs {b.tobytes().hex()})"
+        width = a.dtype.itemsize
+        left = np.frombuffer(a.tobytes(), np.uint8).reshape(-1, width)
+        right = np.frombuffer(b.tobytes(), np.uint8).reshape(-1, width)
+        flat = int(np.argwhere((left != right).any(axis=1))[0][0])
+        at = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+        count = int((left != right).any(axis=1).sum())
+        bits = f"{a[at].tobytes().hex()} vs {b[at].tobytes().hex()}"
+        return f"{where}: {_show(a)}, {count} elements differ; first at {at}: {a[at]!r} vs {b[at]!r} (bits {bits})"
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_bitwise(x, y) for x, y in zip(a, b, strict=True))
+        if len(a) != len(b):
+            return f"{where}: ortbind a sequence of {len(a)}, official of {len(b)}"
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            if (difference := _bitwise(x, y, f"{where}[{k}]")) is not None:
+                return difference
+        return None
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_bitwise(np.asarray(a[k]), np.asarray(b[k])) for k in a)
-    return a is None and b is None
+        if a.keys() != b.keys():
+            return f"{where}: ortbind keys {sorted(a)[:5]}, official keys {sorted(b)[:5]}"
+        for k in a:
+            if (difference := _bitwise(_as_value(a[k]), _as_value(b[k]), f"{where}[{k!r}]")) is not None:
+                return difference
+        return None
+    if a is None and b is None:
+        return None
+    if type(a) is type(b) and not isinstance(a, np.ndarray | list | dict) and a == b:
+        return None  # a Python scalar in a map
+    return f"{where}: ortbind {_show(a)}, official {_show(b)}"
 
 
-def _close(out: Any, ref: Any, rtol: float, atol: float) -> bool:
-    if isinstance(ref, list):
-        return (
-            isinstance(out, list)
-            and len(out) == len(ref)
-            and all(_close(o, r, rtol, atol) for o, r in zip(out, ref, strict=True))
-        )
+def _as_value(value: Any) -> Any:
+    return np.asarray(value) if isinstance(value, np.generic) else value
+
+
+def _mismatch(out: Any, ref: Any, rtol: float, atol: float, where: str = "") -> str | None:
+    """None when ``out`` matches the expected ``ref`` within the tolerance, else the first disagreement."""
     if ref is None:
-        return out is None
-    if not isinstance(out, np.ndarray):
-        return False
+        return None if out is None else f"{where}: {_show(out)}, expected None"
+    if isinstance(ref, list):
+        if not isinstance(out, list) or len(out) != len(ref):
+            seen = f"a sequence of {len(out)}" if isinstance(out, list) else _show(out)
+            return f"{where}: {seen}, expected a sequence of {len(ref)}"
+        for k, (o, r) in enumerate(zip(out, ref, strict=True)):
+            if (difference := _mismatch(o, r, rtol, atol, f"{where}[{k}]")) is not None:
+                return difference
+        return None
+    if isinstance(ref, dict):
+        if not isinstance(out, dict) or out.keys() != ref.keys():
+            return f"{where}: {_show(out)}, expected a map with keys {sorted(ref)[:5]}"
+        for k in ref:
+            difference = _mismatch(_as_value(out[k]), np.asarray(ref[k]), rtol, atol, f"{where}[{k!r}]")
+            if difference is not None:
+                return difference
+        return None
     ref = np.asarray(ref)
-    if out.shape != ref.shape:
-        return False
+    if not isinstance(out, np.ndarray):
+        return f"{where}: {_show(out)}, expected {_show(ref)}"
+    # the dtype must match where the expected one is numpy's own (ml_dtypes ones compare as float64)
+    numpy_dtype = not _is_ml_dtype(ref.dtype) and ref.dtype.kind not in "UOS"
+    if out.shape != ref.shape or (numpy_dtype and out.dtype != ref.dtype):
+        return f"{where}: {_show(out)}, expected {_show(ref)}"
     if ref.dtype.kind in "UOS":
-        return out.astype(str).tolist() == ref.astype(str).tolist()
-    try:
-        np.testing.assert_allclose(out, ref, rtol=rtol, atol=atol)
-    except AssertionError:
-        return False
-    return True
+        if out.dtype.kind not in "UOS" or out.astype(str).tolist() != ref.astype(str).tolist():
+            return f"{where}: {_show(out)} {out.ravel()[:5]!r}, expected {ref.ravel()[:5]!r}"
+        return None
+    if _is_ml_dtype(ref.dtype) or _is_ml_dtype(out.dtype):
+        exact = ref.dtype.name.startswith(("int", "uint"))
+        got, want = out.astype(np.float64), ref.astype(np.float64)
+    else:
+        exact = ref.dtype.kind in "biu"
+        got, want = out, ref
+    if exact:
+        wrong = got != want
+    else:
+        with np.errstate(all="ignore"):
+            close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+            # assert_allclose's rule: infinities must be equal, NaN equals NaN
+            close |= (got == want) | (np.isnan(got) & np.isnan(want))
+        wrong = ~close
+    if not wrong.any():
+        return None
+    at = _first_index(wrong)
+    return (
+        f"{where}: {_show(out)}, {int(wrong.sum())} elements outside rtol={rtol} atol={atol} of the expected "
+        f"{ref.dtype}; first at {at}: {out[at]!r} vs {ref[at]!r}"
+    )
 
 
-def run_case(case: Case, env: ortbind.Env | None = None) -> Outcome:
-    import onnxruntime as ort
+# --- running a case ------------------------------------------------------------------------------
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 4
-    outcome = Outcome(f"{case.kind}/{case.name}", "ok", "ok")
+
+def _error(who: str, stage: str, error: BaseException) -> str:
+    return f"{who} {stage}: {type(error).__name__}: {error}"[:ERROR_CHARS]
+
+
+def _official() -> Any:
+    """onnxruntime, imported lazily (after ortbind, as the original script did)."""
+    import onnxruntime
+
+    return onnxruntime
+
+
+def run_case(case: Case, env: ortbind.Env | None, options: Any) -> Outcome:
+    ort = _official()
+    outcome = Outcome(f"{case.kind}/{case.name}")
+    model = str(case.model) if isinstance(case.model, Path) else case.model
+    ours: ortbind.Session | None = None
+    theirs: Any = None
     try:
-        ours = ortbind.Session(str(case.model), intra_op_threads=1, env=env)
-    except ortbind.Error as error:
-        ours, outcome.ortbind = None, "load error"
-        outcome.errors.append(f"ortbind: {type(error).__name__}: {error}"[:300])
-    try:
-        theirs = ort.InferenceSession(str(case.model), options, providers=["CPUExecutionProvider"])
+        ours = ortbind.Session(model, intra_op_threads=1, env=env)
     except Exception as error:
-        theirs, outcome.official = None, "load error"
-        outcome.errors.append(f"official: {error}"[:300])
-    if ours is None or theirs is None:
-        return outcome
-    names = [i.name for i in theirs.get_inputs()]
-    same = ours_ok = theirs_ok = True
-    for ins, expected in case.data_sets:
-        feeds = dict(zip(names, ins, strict=False))
-        try:
-            got = list(ours.run(feeds).values())
-        except ortbind.Error as error:
-            outcome.ortbind = "run error"
-            outcome.errors.append(f"ortbind: {type(error).__name__}: {error}"[:300])
-            got = None
-        try:
-            want = theirs.run(None, feeds)
-        except Exception as error:
-            outcome.official = "run error"
-            outcome.errors.append(f"official: {error}"[:300])
-            want = None
-        if got is None or want is None:
-            continue
-        same = same and len(got) == len(want) and all(_bitwise(a, b) for a, b in zip(got, want, strict=True))
-        if expected:
-            ours_ok = ours_ok and all(_close(o, r, case.rtol, case.atol) for o, r in zip(got, expected, strict=False))
-            theirs_ok = theirs_ok and all(
-                _close(o, r, case.rtol, case.atol) for o, r in zip(want, expected, strict=False)
-            )
-    if outcome.ortbind == "ok" and outcome.official == "ok":
-        outcome.same_outputs = same
-        outcome.ortbind_matches_expected = ours_ok
-        outcome.official_matches_expected = theirs_ok
+        outcome.ortbind = "load error"
+        outcome.errors.append(_error("ortbind", "load", error))
+    try:
+        theirs = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    except Exception as error:
+        outcome.official = "load error"
+        outcome.errors.append(_error("official", "load", error))
+    got: list[list[Any]] = []
+    want: list[list[Any]] = []
+    for k, (ins, _) in enumerate(case.data_sets):
+        feeds = dict(zip(case.inputs, ins, strict=False))
+        if ours is not None:
+            try:
+                got.append(list(ours.run(feeds).values()))
+            except Exception as error:
+                ours, outcome.ortbind = None, "run error"
+                outcome.errors.append(_error("ortbind", f"run (data set {k})", error))
+        if theirs is not None:
+            try:
+                want.append(theirs.run(None, feeds))
+            except Exception as error:
+                theirs, outcome.official = None, "run error"
+                outcome.errors.append(_error("official", f"run (data set {k})", error))
+    ortbind_ran, official_ran = outcome.ortbind == "ok", outcome.official == "ok"
+    if ortbind_ran and official_ran:
+        outcome.detail = _compare_runs(case, got, want)
+        outcome.result = "identical" if not outcome.detail else "different"
+        if all(expected for _, expected in case.data_sets):
+            outcome.ortbind_matches_expected = _compare_expected(case, got) == ""
+            outcome.official_matches_expected = _compare_expected(case, want) == ""
+    elif ortbind_ran:
+        outcome.detail = _compare_expected(case, got)
+        outcome.result = "ortbind_only_right" if not outcome.detail else "ortbind_only_wrong"
+    elif official_ran:
+        outcome.result = "ortbind_refused"
+    else:
+        outcome.result = "refused_by_both"
     return outcome
 
 
-def report(outcomes: list[Outcome]) -> str:
-    total = len(outcomes)
-    same_outcome = sum(o.ortbind == o.official for o in outcomes)
-    both_ok = [o for o in outcomes if o.ortbind == o.official == "ok"]
-    identical = sum(bool(o.same_outputs) for o in both_ok)
-    ours = sum(bool(o.ortbind_matches_expected) for o in both_ok)
-    theirs = sum(bool(o.official_matches_expected) for o in both_ok)
-    refused = [o for o in outcomes if o.ortbind == o.official != "ok"]
-    lines = [
-        f"cases: {total}",
-        f"same outcome as the official binding: {same_outcome}/{total}",
-        f"both ran: {len(both_ok)}; outputs identical bit for bit: {identical}/{len(both_ok)}",
-        f"outputs within ONNX's tolerance of the expected: ortbind {ours}/{len(both_ok)}, "
-        f"official {theirs}/{len(both_ok)}",
-        f"refused by both (same outcome): {len(refused)}",
-    ]
-    for o in outcomes:
-        if o.ortbind != o.official or o.same_outputs is False:
-            lines.append(f"  DIFFERENT {o.case}: ortbind {o.ortbind}, official {o.official}; {'; '.join(o.errors)}")
-    for o in refused:
-        lines.append(f"  refused by both {o.case}: {o.errors[0] if o.errors else ''}")
-    return "\n".join(lines)
+def _output_name(case: Case, index: int) -> str:
+    return case.outputs[index] if index < len(case.outputs) else f"#{index}"
 
 
-def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+def _compare_runs(case: Case, got: list[list[Any]], want: list[list[Any]]) -> str:
+    for k, (ours, theirs) in enumerate(zip(got, want, strict=True)):
+        if len(ours) != len(theirs):
+            return f"data set {k}: ortbind returned {len(ours)} outputs, official {len(theirs)}"
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            if (difference := _bitwise(a, b, f"data set {k} output {_output_name(case, i)!r}")) is not None:
+                return difference
+    return ""
+
+
+def _compare_expected(case: Case, got: list[list[Any]]) -> str:
+    if not case.data_sets:
+        return "no data sets: nothing to compare with"
+    for k, (outputs, (_, expected)) in enumerate(zip(got, case.data_sets, strict=True)):
+        if not expected:
+            return f"data set {k}: no expected outputs to compare with"
+        if len(outputs) != len(expected):
+            return f"data set {k}: {len(outputs)} outputs, {len(expected)} expected"
+        for i, (out, ref) in enumerate(zip(outputs, expected, strict=True)):
+            where = f"data set {k} output {_output_name(case, i)!r}"
+            if (difference := _mismatch(out, ref, case.rtol, case.atol, where)) is not None:
+                return difference
+    return ""
+
+
+def run_all(cases: list[Case]) -> list[Outcome]:
+    ort = _official()
+    ort.set_default_logger_severity(4)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 4
+    quiet = ortbind.Env(log_level="fatal", log_id="conformance")
+    return [run_case(case, quiet, options) for case in cases]
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+def summary(outcomes: list[Outcome], seconds: float | None = None) -> dict[str, Any]:
+    counts = Counter(o.result for o in outcomes)
     both = [o for o in outcomes if o.ortbind == o.official == "ok"]
+    checked = [o for o in both if o.ortbind_matches_expected is not None]
     return {
         "cases": len(outcomes),
-        "same_outcome": sum(o.ortbind == o.official for o in outcomes),
+        "by_kind": dict(Counter(o.case.split("/", 1)[0] for o in outcomes)),
+        "outcomes": {name: counts.get(name, 0) for name in PASSING + FAILING},
+        "failures": [asdict(o) for o in outcomes if o.result in FAILING],
+        # informational: among the cases both ran that have expected outputs, who is within tolerance
         "both_ran": len(both),
-        "identical": sum(bool(o.same_outputs) for o in both),
-        "ortbind_expected": sum(bool(o.ortbind_matches_expected) for o in both),
-        "official_expected": sum(bool(o.official_matches_expected) for o in both),
+        "both_ran_with_expected": len(checked),
+        "ortbind_expected": sum(bool(o.ortbind_matches_expected) for o in checked),
+        "official_expected": sum(bool(o.official_matches_expected) for o in checked),
         "ortbind_beats_official": [
-            o.case for o in both if o.ortbind_matches_expected and not o.official_matches_expected
+            o.case for o in checked if o.ortbind_matches_expected and not o.official_matches_expected
         ],
         "official_beats_ortbind": [
-            o.case for o in both if o.official_matches_expected and not o.ortbind_matches_expected
+            o.case for o in checked if o.official_matches_expected and not o.ortbind_matches_expected
         ],
-        "different": [
-            f"{o.case}: {'; '.join(o.errors)}" for o in outcomes if o.ortbind != o.official or o.same_outputs is False
-        ],
+        "ortbind_only_right": [o.case for o in outcomes if o.result == "ortbind_only_right"],
+        "seconds": None if seconds is None else round(seconds, 1),
     }
 
 
-if __name__ == "__main__":
-    quiet = ortbind.Env(log_level="fatal", log_id="conformance")
-    results = [run_case(c, quiet) for c in collect()]
-    if "--json" in sys.argv:
-        print(json.dumps(summary(results)))
+def report(outcomes: list[Outcome], seconds: float | None = None, verbose: bool = False) -> str:
+    info = summary(outcomes, seconds)
+    kinds = ", ".join(f"{kind} {n}" for kind, n in info["by_kind"].items())
+    lines = [f"cases: {info['cases']} ({kinds})" + ("" if seconds is None else f" in {seconds:.0f} s")]
+    lines += [f"  {name}: {n}" for name, n in info["outcomes"].items()]
+    lines.append(
+        f"both ran {info['both_ran']}; within ONNX's tolerance of the expected outputs (of "
+        f"{info['both_ran_with_expected']} with some): ortbind {info['ortbind_expected']}, "
+        f"official {info['official_expected']}"
+    )
+    for key in ("ortbind_beats_official", "official_beats_ortbind"):
+        if info[key]:
+            lines.append(f"{key.replace('_', ' ')}: {', '.join(info[key])}")
+    failures = [o for o in outcomes if o.result in FAILING]
+    lines.append(f"FAILURES: {len(failures)}" if failures else "no failures")
+    for o in failures:
+        lines.append(f"  {o.result.upper()} {o.case} (ortbind {o.ortbind}, official {o.official})")
+        if o.detail:
+            lines.append(f"      {o.detail}")
+        lines += [f"      {error}" for error in o.errors]
+    if verbose:
+        for name in ("ortbind_only_right", "refused_by_both"):
+            chosen = [o for o in outcomes if o.result == name]
+            lines.append(f"{name}: {len(chosen)}")
+            lines += [f"  {o.case}: {o.errors[0][:200] if o.errors else ''}" for o in chosen]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    start = time.perf_counter()
+    outcomes = run_all(collect())
+    seconds = time.perf_counter() - start
+    if "--json" in argv:
+        print(json.dumps(summary(outcomes, seconds)))
     else:
-        print(report(results))
-    sys.exit(0 if all(o.ortbind == o.official and o.same_outputs is not False for o in results) else 1)
+        print(report(outcomes, seconds, verbose="--verbose" in argv))
+    return 1 if any(o.result in FAILING for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import models
 import numpy as np
 import pytest
-from conftest import chain_nodes
-from models import tensor
 from onnx import TensorProto, helper
 
 import ortbind
+from tests import models
+from tests.helpers import chain_nodes
+from tests.models import tensor
 
 PATHS = pytest.mark.parametrize("threads", [2, 1], ids=["runasync", "executor"])
 
@@ -104,7 +104,7 @@ def test_errors_and_timeouts_arrive_as_exceptions() -> None:
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         model.ir_version = 8
         reshape = ortbind.Session(model.SerializeToString(), intra_op_threads=2)
-        with pytest.raises(ortbind.Fail, match="cannot be reshaped"):  # raised on the runtime's thread
+        with pytest.raises(ortbind.errors.Fail, match="cannot be reshaped"):  # raised on the runtime's thread
             await reshape.run_async({"x": np.ones(5, np.float32), "shape": np.array([2, 2])})
         assert (await reshape.run_async({"x": np.ones(4, np.float32), "shape": np.array([2, 2])}))["y"].shape == (2, 2)
 

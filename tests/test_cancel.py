@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 import time
 
-import models
 import numpy as np
 import pytest
-from conftest import chain_nodes, run_python
 
 import ortbind
+from tests import models
+from tests.helpers import chain_nodes, run_child
 
 SIZE = 256
 
@@ -94,27 +94,8 @@ def test_one_token_cancels_every_run_using_it(slow: ortbind.Session) -> None:
     assert len(errors) == 2 and all(isinstance(e, ortbind.Cancelled) for e in errors)
 
 
-SIGINT_SCRIPT = """
-    import os, signal, threading, time, numpy as np, ortbind, models
-    s = ortbind.Session(models.matmul_chain({nodes}, 256), intra_op_threads=1)
-    x = np.eye(256, dtype=np.float32)
-    threading.Timer({delay}, os.kill, (os.getpid(), signal.SIGINT)).start()
-    start = time.perf_counter()
-    try:
-        s.run({{"x": x}})
-        print("finished", time.perf_counter() - start)
-    except KeyboardInterrupt:
-        print("interrupted", time.perf_counter() - start)
-    # Usable afterwards, and Python's own handler is back in place.
-    try:
-        s.run({{"x": x}}, timeout=0.05)
-    except ortbind.RunTimeout:
-        print("usable", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-"""
-
-
 def test_ctrl_c_interrupts_a_long_run() -> None:
-    result = run_python(SIGINT_SCRIPT.format(delay=0.5, nodes=chain_nodes(6.0)), timeout=120)
+    result = run_child("ctrl_c", "0.5", str(chain_nodes(6.0)), timeout=120)
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.splitlines()
     word, seconds = first.split()
@@ -124,17 +105,6 @@ def test_ctrl_c_interrupts_a_long_run() -> None:
 
 
 def test_ctrl_c_with_a_users_handler() -> None:
-    code = """
-        import os, signal, threading, numpy as np, ortbind, models
-        seen = []
-        signal.signal(signal.SIGINT, lambda *a: seen.append("handled"))
-        s = ortbind.Session(models.matmul_chain(NODES, 256), intra_op_threads=1)
-        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
-        try:
-            s.run({"x": np.eye(256, dtype=np.float32)})
-        except ortbind.Cancelled as e:
-            print("cancelled", seen)
-    """
-    result = run_python(code.replace("NODES", str(chain_nodes(6.0))), timeout=120)
+    result = run_child("ctrl_c_with_handler", str(chain_nodes(6.0)), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "cancelled ['handled']"

@@ -3,13 +3,13 @@ messages that name the input, the dim and who bound a symbol first."""
 
 from __future__ import annotations
 
-import models
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ortbind
+from tests import models
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_outputs_are_checked_against_the_same_bindings() -> None:
     with pytest.raises(ortbind.OutputShapeError) as info:
         checked.run({"x": np.arange(3, dtype=np.float32)})
     assert str(info.value) == "output 'y' dim 0 ('m') is 3, outside the contract's bound 1 <= m <= 1"
-    assert info.value.result["y"].tolist() == [0.0, 1.0, 2.0]  # type: ignore[attr-defined]
+    assert info.value.result["y"].tolist() == [0.0, 1.0, 2.0]
     linked = session.with_contract(inputs={"x": (None, ("n",))}, outputs={"y": (None, ("n",))})
     assert linked.run({"x": np.arange(3, dtype=np.float32)})["y"].shape == (3,)
 

@@ -6,25 +6,25 @@ import inspect
 import subprocess
 from pathlib import Path
 
-import models
 import numpy as np
 import pytest
-from conftest import run_python
 
 import ortbind
 from ortbind import _core
+from tests import models
+from tests.helpers import run_child
 
 
 def test_runtime_is_the_onnxruntime_wheels_library() -> None:
-    path = Path(ortbind.RUNTIME_PATH)
+    path = Path(ortbind.runtime.RUNTIME_PATH)
     assert path.name.startswith("libonnxruntime.so")
     assert path.parent.name == "capi" and path.parent.parent.name == "onnxruntime"
-    assert ortbind.RUNTIME_VERSION.split(".")[:2] == path.name.split(".so.")[1].split(".")[:2]
-    assert ortbind.API_VERSION >= 21
+    assert ortbind.runtime.RUNTIME_VERSION.split(".")[:2] == path.name.split(".so.")[1].split(".")[:2]
+    assert ortbind.runtime.API_VERSION >= 21
 
 
 def test_import_does_not_import_the_official_binding() -> None:
-    result = run_python("import sys, ortbind; print('onnxruntime' in sys.modules)")
+    result = run_child("import_ortbind")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
@@ -35,7 +35,7 @@ def test_core_has_no_link_time_dependency_on_onnxruntime() -> None:
 
 
 def test_override_that_is_not_a_file() -> None:
-    result = run_python("import ortbind", env={"ORTBIND_LIBRARY": "/nonexistent/libonnxruntime.so"})
+    result = run_child("import_ortbind", env={"ORTBIND_LIBRARY": "/nonexistent/libonnxruntime.so"})
     assert result.returncode != 0
     assert "ImportError: ortbind: ORTBIND_LIBRARY=/nonexistent/libonnxruntime.so is not a file" in result.stderr
 
@@ -45,7 +45,7 @@ def test_override_that_is_not_onnxruntime(tmp_path: Path) -> None:
     source = tmp_path / "notort.c"
     source.write_text("int not_onnxruntime(void) { return 0; }\n")
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(source)], check=True)
-    result = run_python("import ortbind", env={"ORTBIND_LIBRARY": str(lib)})
+    result = run_child("import_ortbind", env={"ORTBIND_LIBRARY": str(lib)})
     assert result.returncode != 0
     assert f"ImportError: ortbind: {lib} is not an ONNX Runtime library (no OrtGetApiBase)" in result.stderr
 
@@ -66,29 +66,25 @@ def test_runtime_older_than_the_headers_is_a_clear_import_error(tmp_path: Path) 
     )
     lib = tmp_path / "libonnxruntime.so.1.16.3"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(source)], check=True)
-    result = run_python("import ortbind", env={"ORTBIND_LIBRARY": str(lib)})
+    result = run_child("import_ortbind", env={"ORTBIND_LIBRARY": str(lib)})
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
     assert message.startswith("ImportError: ortbind: ONNX Runtime 1.16.3 at ")
     assert str(lib) in message
-    assert f"does not provide C API version {ortbind.API_VERSION}" in message
+    assert f"does not provide C API version {ortbind.runtime.API_VERSION}" in message
 
 
 def test_explicit_library_path_is_used(tmp_path: Path) -> None:
-    code = f"""
-        import ortbind, numpy as np, models
-        assert ortbind.RUNTIME_PATH == {ortbind.RUNTIME_PATH!r}
-        s = ortbind.Session(models.add_one_element())
-        print(s.run({{"x": np.array([2.0], np.float32)}})["y"][0])
-    """
-    result = run_python(code, env={"ORTBIND_LIBRARY": ortbind.RUNTIME_PATH})
+    result = run_child(
+        "explicit_library", ortbind.runtime.RUNTIME_PATH, env={"ORTBIND_LIBRARY": ortbind.runtime.RUNTIME_PATH}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "4.0"
     assert np.float32(4.0) == float(result.stdout)
 
 
 def test_available_providers_include_cpu() -> None:
-    assert "CPUExecutionProvider" in ortbind.available_providers()
+    assert "CPUExecutionProvider" in ortbind.runtime.available_providers()
 
 
 # pybind11's stand-in for a class made only by ortbind itself (Session._compile_contract): it raises.

@@ -8,13 +8,13 @@ import threading
 import time
 from pathlib import Path
 
-import models
 import numpy as np
 import onnx
 import pytest
-from conftest import chain_nodes, run_python
 
 import ortbind
+from tests import models
+from tests.helpers import chain_nodes, run_child
 
 
 def test_signature_as_plain_data(add_session: ortbind.Session) -> None:
@@ -60,14 +60,14 @@ def test_model_sources(tmp_path: Path, kind: str) -> None:
     data = models.add_one_element()
     path = tmp_path / "m.onnx"
     path.write_bytes(data)
-    source = {
+    sources: dict[str, str | Path | bytes | bytearray | memoryview] = {
         "str": str(path),
         "pathlike": path,
         "bytes": data,
         "bytearray": bytearray(data),
         "memoryview": memoryview(data),
-    }[kind]
-    session = ortbind.Session(source)
+    }
+    session = ortbind.Session(sources[kind])
     assert session.run({"x": np.array([1.5], np.float32)})["y"].tolist() == [3.0]
 
 
@@ -87,7 +87,7 @@ def test_run_returns_outputs_in_the_requested_order() -> None:
     assert list(result) == ["y0", "y1", "y2", "y3"]
     picked = session.run(feeds, ["y3", "y1"])
     assert list(picked) == ["y3", "y1"]
-    assert picked["y3"].tolist() == [6.0] and picked[0].tolist() == [6.0] and picked[1].tolist() == [2.0]
+    assert picked["y3"].tolist() == [6.0] and picked[0].tolist() == [6.0] and picked[1].tolist() == [2.0]  # type: ignore[index]
 
 
 def test_outputs_must_be_a_sequence_of_names(add_session: ortbind.Session) -> None:
@@ -108,9 +108,9 @@ def test_single_input_model_takes_one_array(identity_session: ortbind.Session) -
 def test_several_inputs_are_never_positional(add_session: ortbind.Session) -> None:
     x = np.ones((1, 3), np.float32)
     with pytest.raises(ortbind.KindError, match="feeds must be a dict of input name to value, not tuple"):
-        add_session.run((x, x))  # type: ignore[arg-type]
+        add_session.run((x, x))
     with pytest.raises(ortbind.KindError, match=r"not numpy\.ndarray"):
-        add_session.run(x)  # type: ignore[arg-type]
+        add_session.run(x)
 
 
 def test_feeds_may_be_any_mapping(add_session: ortbind.Session) -> None:
@@ -150,7 +150,7 @@ def test_preallocated_outputs_are_written_in_place(add_session: ortbind.Session)
 def test_bad_preallocated_outputs(add_session: ortbind.Session, array: object, error: type, message: str) -> None:
     x = np.ones((2, 3), np.float32)
     with pytest.raises(error, match=message):
-        add_session.run({"x": x, "y": x}, out={"z": array})  # type: ignore[dict-item]
+        add_session.run({"x": x, "y": x}, out={"z": array})
     assert add_session.run({"x": x, "y": x})["z"].shape == (2, 3)  # still usable
 
 
@@ -178,39 +178,13 @@ def test_close_and_context_manager() -> None:
 
 
 def test_outputs_outlive_session_and_environment() -> None:
-    code = """
-        import gc, numpy as np, ortbind, models
-        env = ortbind.Env(log_level="error", log_id="lifetime")
-        session = ortbind.Session(models.identity(), env=env)
-        y = session.run({"x": np.arange(1 << 16, dtype=np.float32)})["y"]
-        session.close()
-        del session, env
-        gc.collect()
-        # The environment is gone (a new one with other settings can be made), the output lives.
-        other = ortbind.Env(log_level="warning", log_id="next")
-        assert other.log_id == "next"
-        assert y.sum() == np.arange(1 << 16, dtype=np.float32).sum()
-        print("ok")
-    """
-    result = run_python(code)
+    result = run_child("outputs_outlive_session")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
 
 def test_session_holds_its_environment() -> None:
-    code = """
-        import gc, numpy as np, ortbind, models
-        session = ortbind.Session(models.add_one_element(), env=ortbind.Env(log_level="error", log_id="held"))
-        gc.collect()
-        # The Env handle is gone, but the session keeps the environment alive: a conflicting one is refused.
-        try:
-            ortbind.Env(log_level="warning")
-        except ortbind.EnvError as error:
-            print("refused:", "log_id='held'" in str(error))
-        assert session.env.log_id == "held"
-        print(session.run({"x": np.array([1.0], np.float32)})["y"][0])
-    """
-    result = run_python(code)
+    result = run_child("session_holds_env")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["refused:", "True", "2.0"]
 
@@ -232,17 +206,7 @@ def test_env_settings_are_validated() -> None:
 
 
 def test_global_thread_pools() -> None:
-    code = """
-        import numpy as np, ortbind, models
-        env = ortbind.Env(global_thread_pools=True, intra_op_threads=1, inter_op_threads=1)
-        s = ortbind.Session(models.mlp(), env=env)
-        print(s.run({"x": np.ones((2, 64), np.float32)})["probs"].sum(axis=1).round(5).tolist())
-        try:
-            ortbind.Session(models.mlp(), env=env, intra_op_threads=2)
-        except ortbind.InvalidValueError as e:
-            print("refused")
-    """
-    result = run_python(code)
+    result = run_child("global_thread_pools")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["[1.0, 1.0]", "refused"]
 

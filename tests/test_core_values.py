@@ -3,12 +3,13 @@ conversion rules for Python values, strings, sequences, maps and optionals."""
 
 from __future__ import annotations
 
-import models
 import numpy as np
 import pytest
-from conftest import run_python
+from onnx import TensorProto
 
 import ortbind
+from tests import models
+from tests.helpers import run_child
 
 
 @pytest.mark.parametrize("name", sorted(models.ELEMENT_TYPES))
@@ -24,7 +25,7 @@ def test_every_numeric_element_type_round_trips(name: str) -> None:
 
 def test_bfloat16_through_ml_dtypes() -> None:
     ml_dtypes = pytest.importorskip("ml_dtypes")
-    session = ortbind.Session(models.identity(models.onnx.TensorProto.BFLOAT16))
+    session = ortbind.Session(models.identity(TensorProto.BFLOAT16))
     assert session.inputs[0].dtype == np.dtype(ml_dtypes.bfloat16)
     x = np.array([1.5, -2.25, 3e38], dtype=ml_dtypes.bfloat16)
     y = session.run({"x": x})["y"]
@@ -35,7 +36,7 @@ def test_bfloat16_through_ml_dtypes() -> None:
 
 def test_float8_through_ml_dtypes() -> None:
     ml_dtypes = pytest.importorskip("ml_dtypes")
-    session = ortbind.Session(models.identity(models.onnx.TensorProto.FLOAT8E4M3FN, opset=21))
+    session = ortbind.Session(models.identity(TensorProto.FLOAT8E4M3FN, opset=21))
     x = np.array([1.0, -0.5, 2.0], dtype=ml_dtypes.float8_e4m3fn)
     assert session.run({"x": x})["y"].tobytes() == x.tobytes()
 
@@ -44,11 +45,11 @@ def test_float8_through_ml_dtypes() -> None:
 def test_four_bit_types_are_packed_and_unpacked(name: str) -> None:
     # ONNX Runtime packs two 4-bit elements to a byte; ml_dtypes gives each its own byte.
     ml_dtypes = pytest.importorskip("ml_dtypes")
-    code = getattr(models.onnx.TensorProto, name.upper())
+    code = getattr(TensorProto, name.upper())
     dtype = np.dtype(getattr(ml_dtypes, name))
     values = np.arange(-8, 8) if name == "int4" else np.arange(16)
-    widen = ortbind.Session(models.cast(code, models.onnx.TensorProto.INT8, shape=[None, None]))
-    narrow = ortbind.Session(models.cast(models.onnx.TensorProto.INT8, code, shape=[None, None]))
+    widen = ortbind.Session(models.cast(code, TensorProto.INT8, shape=[None, None]))
+    narrow = ortbind.Session(models.cast(TensorProto.INT8, code, shape=[None, None]))
     assert widen.inputs[0].dtype == dtype and narrow.outputs[0].dtype == dtype
     for shape in [(16, 1), (1, 15), (3, 5), (5, 3), (0, 4)]:  # odd counts leave half a byte
         x = np.resize(values, shape).astype(np.int8)
@@ -63,7 +64,7 @@ def test_four_bit_types_are_packed_and_unpacked(name: str) -> None:
 
 def test_four_bit_conversions_are_exact() -> None:
     pytest.importorskip("ml_dtypes")
-    session = ortbind.Session(models.cast(models.onnx.TensorProto.INT4, models.onnx.TensorProto.INT8))
+    session = ortbind.Session(models.cast(TensorProto.INT4, TensorProto.INT8))
     assert session.run({"x": [-8, -8, -7, -6, -5]})["y"].tolist() == [-8, -8, -7, -6, -5]
     with pytest.raises(
         ortbind.InvalidValueError, match="input 'x' expects int4, and the given integers do not all fit"
@@ -84,7 +85,7 @@ def test_zero_dim_strings_keep_their_shape() -> None:
 
 def test_empty_sequences_are_made_from_the_declared_type() -> None:
     ort = pytest.importorskip("onnxruntime")
-    for code, dtype in [(models.onnx.TensorProto.FLOAT, np.float32), (models.onnx.TensorProto.STRING, str)]:
+    for code, dtype in [(TensorProto.FLOAT, np.float32), (TensorProto.STRING, str)]:
         data = models.sequence_length(code)
         result = ortbind.Session(data).run({"seq": []})
         assert result["length"].tolist() == 0 and result["same"] == []
@@ -233,34 +234,9 @@ def test_zero_size_and_zero_dim() -> None:
     assert session.run({"x": np.array(2.5, np.float32)})["y"].tolist() == 2.5
 
 
-def _peak_script(body: str) -> str:
-    # peak_mib() is the peak RSS since reset_peak() (Linux: VmHWM, reset through clear_refs).
-    return f"""
-        import numpy as np, ortbind, models
-        def status_mib(key):
-            with open("/proc/self/status") as f:
-                return next(int(line.split()[1]) / 1024 for line in f if line.startswith(key))
-        def reset_peak():
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-        def peak_mib():
-            return status_mib("VmHWM:")
-        {body}
-    """
-
-
 def test_large_input_is_not_copied() -> None:
     # 256 MiB in, one float out: the run must not raise the peak by anything like the input's size.
-    body = """
-        s = ortbind.Session(models.reduce_sum())
-        s.run({"x": np.ones(16, np.float32)})
-        x = np.ones(64 << 20, np.float32)
-        reset_peak()
-        before = status_mib("VmRSS:")
-        y = s.run({"x": x})["y"]
-        print(peak_mib() - before, float(y))
-    """
-    result = run_python(_peak_script(body))
+    result = run_child("peak_memory", "input")
     assert result.returncode == 0, result.stderr
     growth, total = map(float, result.stdout.split())
     assert total == 64 << 20
@@ -269,15 +245,7 @@ def test_large_input_is_not_copied() -> None:
 
 def test_large_output_is_not_copied() -> None:
     # One float in, 256 MiB out: the peak grows by the output once, not twice.
-    body = """
-        s = ortbind.Session(models.expand())
-        s.run({"x": np.ones(1, np.float32), "shape": np.array([16], np.int64)})
-        reset_peak()
-        before = status_mib("VmRSS:")
-        y = s.run({"x": np.full(1, 3.0, np.float32), "shape": np.array([64 << 20], np.int64)})["y"]
-        print(peak_mib() - before, y.nbytes >> 20, float(y[-1]))
-    """
-    result = run_python(_peak_script(body))
+    result = run_child("peak_memory", "output")
     assert result.returncode == 0, result.stderr
     growth, size, last = map(float, result.stdout.split())
     assert size == 256 and last == 3.0

@@ -4,11 +4,18 @@ the session once; the results equal a single-process run. (README: "Dask".)"""
 
 from __future__ import annotations
 
-import models
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pytest
 
 import ortbind
+from tests import models
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from pandas import DataFrame
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
@@ -22,7 +29,7 @@ def _probs(block: np.ndarray, session: ortbind.Session) -> np.ndarray:
     return session.run({"x": np.ascontiguousarray(block, dtype=np.float32)})["probs"]
 
 
-def _partition(frame: pd.DataFrame, session: ortbind.Session) -> pd.DataFrame:
+def _partition(frame: DataFrame, session: ortbind.Session) -> DataFrame:
     probs = session.run({"x": frame.to_numpy(dtype=np.float32)})["probs"]
     return pd.DataFrame({"label": probs.argmax(axis=1), "confidence": probs.max(axis=1)}, index=frame.index)
 
@@ -34,14 +41,14 @@ def _built() -> int:
 
 
 @pytest.fixture(scope="module")
-def client() -> distributed.Client:
+def client() -> Iterator[Client]:
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
 
 
-def test_map_blocks_and_map_partitions(client: distributed.Client) -> None:
+def test_map_blocks_and_map_partitions(client: Client) -> None:
     session = ortbind.Session(models.mlp(), intra_op_threads=1)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4000, 64)).astype(np.float32)

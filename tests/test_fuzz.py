@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import run_child
+from tests.helpers import run_child
 
 
 def test_fuzz_model_bytes_gives_results_or_ortbind_errors() -> None:

@@ -9,13 +9,13 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import models
 import numpy as np
 import pytest
-from conftest import run_python
 
 import ortbind
 from ortbind import _pickle
+from tests import models
+from tests.helpers import run_child
 
 
 def test_round_trip_in_process_reuses_one_session() -> None:
@@ -76,23 +76,6 @@ def test_process_pool_builds_the_session_once_per_worker(method: str) -> None:
 
 
 def test_session_inherited_through_fork_is_refused() -> None:
-    code = """
-        import os, numpy as np, ortbind, models
-        s = ortbind.Session(models.mlp())
-        x = np.ones((1, 64), np.float32)
-        s.run({"x": x})
-        pid = os.fork()
-        if pid == 0:
-            try:
-                s.run({"x": x})
-                os._exit(3)
-            except ortbind.ClosedError as e:
-                ok = "forked" in str(e)
-                fresh = ortbind.Session(models.mlp(), intra_op_threads=1).run({"x": x})["probs"].shape == (1, 10)
-                os._exit(0 if ok and fresh else 4)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), s.run({"x": x})["probs"].shape)
-    """
-    result = run_python(code)
+    result = run_child("fork_refused")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0 (1, 10)"

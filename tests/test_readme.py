@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import models
 import numpy as np
 
 import ortbind
+from tests import models
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-import real_models
-from real_models import CATALOGUE, RealModel
 
 import ortbind
+from tests import real_models
+from tests.real_models import CATALOGUE, RealModel
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")

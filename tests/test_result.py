@@ -6,13 +6,14 @@ import copy
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import models
 import numpy as np
 import pytest
 
 import ortbind
+from tests import models
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +25,15 @@ def result() -> ortbind.Result:
 def test_mapping_in_output_order(result: ortbind.Result) -> None:
     assert isinstance(result, ortbind.Result)
     assert list(result) == ["y0", "y1", "y2"] and len(result) == 3
-    assert result[1] is result["y1"] and result[-1] is result["y2"]
+    assert result[1] is result["y1"] and result[-1] is result["y2"]  # type: ignore[index]
     with pytest.raises(IndexError, match="output index 3 is out of range for 3 outputs"):
-        result[3]
+        result[3]  # type: ignore[index]
     with pytest.raises(ortbind.InputNameError, match=r"unknown output 'yy0' \(did you mean 'y0'\?\)"):
         result["yy0"]
 
 
 def test_read_only(result: ortbind.Result) -> None:
-    for change in (
+    changes: list[Callable[[ortbind.Result], object]] = [
         lambda r: r.__setitem__("y0", 1),
         lambda r: r.__delitem__("y0"),
         lambda r: r.pop("y0"),
@@ -40,7 +41,8 @@ def test_read_only(result: ortbind.Result) -> None:
         lambda r: r.clear(),
         lambda r: r.setdefault("q", 1),
         lambda r: r.popitem(),
-    ):
+    ]
+    for change in changes:
         with pytest.raises(TypeError, match="a run's Result is read-only"):
             change(result)
     assert list(result) == ["y0", "y1", "y2"]

@@ -13,43 +13,19 @@ import time
 import weakref
 from typing import Any
 
-import models
 import numpy as np
 import pytest
-from conftest import chain_nodes, run_child, run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ortbind
-
-HOSTILE_MODELS = """
-    import random, ortbind, models
-    valid = models.mlp()
-    cases = [b"", b"\\0", b"\\xff" * 64]
-    cases += [valid[:n] for n in sorted({1, 2, 7, 16, 64, 255, 1024, len(valid) // 3, len(valid) // 2, len(valid) - 1})]
-    rng = random.Random(0)
-    cases += [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096))) for _ in range(40)]
-    flipped = bytearray(valid)
-    for _ in range(40):
-        k = rng.randrange(len(flipped))
-        mutated = bytearray(flipped)
-        mutated[k] ^= 1 << rng.randrange(8)
-        cases.append(bytes(mutated))
-    outcomes = {"error": 0, "loaded": 0}
-    for data in cases:
-        try:
-            s = ortbind.Session(data)
-        except ortbind.Error:
-            outcomes["error"] += 1
-        else:
-            outcomes["loaded"] += 1
-    print(outcomes["error"], outcomes["loaded"], len(cases))
-"""
+from tests import models
+from tests.helpers import chain_nodes, run_child
 
 
 def test_hostile_model_bytes_never_crash() -> None:
-    result = run_python(HOSTILE_MODELS, timeout=300)
+    result = run_child("hostile_models", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     errors, loaded, total = map(int, result.stdout.split())
     assert errors + loaded == total and errors >= 50
@@ -131,7 +107,7 @@ def test_any_feed_gives_a_result_or_an_ortbind_error(x: object, y: object, extra
     if extra:
         feeds[3 if isinstance(y, float) else "z"] = y
     try:
-        result = session.run(feeds)  # type: ignore[arg-type]
+        result = session.run(feeds)
     except ortbind.Error:
         pass
     else:
@@ -246,61 +222,15 @@ def test_stress_many_threads_one_session() -> None:
 
 
 def test_interpreter_exit_with_live_sessions_and_outputs() -> None:
-    code = """
-        import numpy as np, ortbind, models, threading
-        env = ortbind.Env(log_level="error", log_id="exit")
-        sessions = [ortbind.Session(models.mlp(), env=env) for _ in range(3)]
-        outputs = [s.run({"x": np.ones((2, 64), np.float32)}) for s in sessions]
-        slow = ortbind.Session(models.matmul_chain(NODES, 256), env=env)
-        threading.Thread(target=lambda: slow.run({"x": np.eye(256, dtype=np.float32)}), daemon=True).start()
-        pooled = ortbind.Session(models.matmul_chain(NODES, 256), env=env, intra_op_threads=2)
-        pooled._run_async({"x": np.eye(256, dtype=np.float32)}, callback=lambda result, error, session: None)
-        print("bye")
-    """
     for _ in range(4):  # the exit races the daemon thread's run: try it a few times
-        result = run_python(code.replace("NODES", str(chain_nodes(2.0))))
+        result = run_child("exit_with_live_sessions", str(chain_nodes(2.0)))
         assert result.returncode == 0, result.stderr[-2000:]
         assert result.stdout.strip() == "bye"
 
 
 @pytest.mark.slow
 def test_memory_is_flat_over_many_runs_and_sessions() -> None:
-    code = """
-        import gc, numpy as np, ortbind, models, tracemalloc
-        def rss():
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * 4096 / 2**20
-        data = models.mlp()
-        s = ortbind.Session(data)
-        feeds = {"x": np.ones((4, 64), np.float32)}
-        for _ in range(2000):
-            s.run(feeds)
-        gc.collect()
-        base = rss()
-        for _ in range(100_000):
-            s.run(feeds)
-        gc.collect()
-        runs = rss() - base
-        tracemalloc.start()
-        snap0 = tracemalloc.take_snapshot()
-        for _ in range(20_000):
-            s.run(feeds)
-        gc.collect()
-        py_growth = sum(st.size_diff for st in tracemalloc.take_snapshot().compare_to(snap0, "filename"))
-        tracemalloc.stop()
-        for _ in range(50):
-            ortbind.Session(data).close()
-        gc.collect()
-        base = rss()
-        for _ in range(1000):
-            t = ortbind.Session(data)
-            t.run(feeds)
-            t.close()
-        gc.collect()
-        sessions = rss() - base
-        print(runs, py_growth, sessions)
-    """
-    result = run_python(code, timeout=600)
+    result = run_child("memory_flat", timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     runs, py_growth, sessions = map(float, result.stdout.split())
     assert runs < 8, f"RSS grew {runs:.1f} MiB over 100,000 runs"

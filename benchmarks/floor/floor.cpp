@@ -1,10 +1,15 @@
-// The C++ floor: what one call costs in ONNX Runtime itself, below which no binding can go.
+// The C++ floors: what one call costs in ONNX Runtime itself, below which no binding can go.
 //
 // Loads the same libonnxruntime.so file that ortbind uses (dlopen, as ortbind does), makes a session
-// with the same options, wraps the inputs once, and then, on each "run N" command read from stdin,
-// times N calls of OrtApi::Run (with ONNX Runtime allocating the outputs, released after each call,
-// as a binding that returns fresh outputs must), printing the N per-call times in nanoseconds on one
-// line. The benchmark suite drives it interleaved with the Python contenders.
+// with the same options, wraps the inputs once, and then, on each command read from stdin, times N
+// calls and prints the N per-call times in nanoseconds on one line:
+// - "run N": OrtApi::Run, ONNX Runtime allocating the outputs, released after each call (as a
+//   binding that returns fresh outputs must);
+// - "bind N": OrtApi::RunWithBinding on one OrtIoBinding kept across calls: outputs bound once to
+//   the CPU (ONNX Runtime allocates them on each run; they are fetched with GetBoundOutputValues and
+//   released, as fresh outputs must be), inputs rebound on each call. It skips the name lookups and
+//   the feed/fetch plan that Run builds per call.
+// The benchmark suite drives it interleaved with the Python contenders.
 //
 // Usage: floor LIBRARY MODEL INPUTS INTRA_OP_THREADS INTER_OP_THREADS
 // INPUTS holds one line per input: NAME ELEMENT_TYPE RANK DIM... DATA_FILE (raw little-endian data).
@@ -35,14 +40,18 @@ size_t element_size(ONNXTensorElementDataType element) {
   switch (element) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64: return 8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64:
+      return 8;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32: return 4;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32:
+      return 4;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16: return 2;
-    default: return 1;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -67,6 +76,12 @@ std::vector<Input> read_inputs(const char* path) {
     inputs.push_back(std::move(input));
   }
   return inputs;
+}
+
+void check(const OrtApi* api, OrtStatus* status) {
+  if (status == nullptr) return;
+  std::cerr << "floor: " << api->GetErrorMessage(status) << "\n";
+  std::exit(1);
 }
 
 }  // namespace
@@ -137,7 +152,20 @@ int main(int argc, char** argv) {
         out = nullptr;
       }
     };
+    OrtIoBinding* binding = nullptr;
+    check(api, api->CreateIoBinding(session, &binding));
+    for (const char* name : output_names) check(api, api->BindOutputToDevice(binding, name, memory));
+    auto bound_call = [&] {
+      for (size_t i = 0; i < raw_inputs.size(); ++i) check(api, api->BindInput(binding, input_names[i], raw_inputs[i]));
+      check(api, api->RunWithBinding(session, nullptr, binding));
+      OrtValue** values_out = nullptr;
+      size_t count = 0;
+      check(api, api->GetBoundOutputValues(binding, allocator, &values_out, &count));
+      for (size_t i = 0; i < count; ++i) api->ReleaseValue(values_out[i]);
+      check(api, api->AllocatorFree(allocator, values_out));
+    };
     call();
+    bound_call();
     std::cout << "ready " << base->GetVersionString() << std::endl;
 
     std::string command;
@@ -147,9 +175,13 @@ int main(int argc, char** argv) {
       if (command == "quit") break;
       std::cin >> count;
       samples.resize(count);
+      const bool bound = command == "bind";
       for (size_t i = 0; i < count; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        call();
+        if (bound)
+          bound_call();
+        else
+          call();
         const auto stop = std::chrono::steady_clock::now();
         samples[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
       }
@@ -157,6 +189,7 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < count; ++i) line += (i ? " " : "") + std::to_string(samples[i]);
       std::cout << line << std::endl;
     }
+    api->ReleaseIoBinding(binding);
   } catch (const Ort::Exception& error) {
     std::cerr << "floor: " << error.what() << "\n";
     return 1;

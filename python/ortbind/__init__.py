@@ -16,40 +16,24 @@ except ImportError as error:
         ) from error
     raise
 
+import importlib.metadata
+
+from . import errors, runtime
 from ._core import (
-    API_VERSION,
-    RUNTIME_PATH,
-    RUNTIME_VERSION,
     Cancelled,
     CancelToken,
     ClosedError,
-    DeviceReset,
     DTypeError,
-    EngineError,
     Env,
     EnvError,
-    EPFail,
     Error,
-    Fail,
     InputNameError,
-    InvalidArgument,
-    InvalidGraph,
-    InvalidProtobuf,
     InvalidValueError,
     KindError,
-    ModelLoadCanceled,
-    ModelLoaded,
-    ModelRequiresCompilation,
-    NoModel,
-    NoSuchFile,
-    NotFound,
-    NotImplementedInRuntime,
     OutputShapeError,
-    RuntimeException,
     RunTimeout,
     ShapeError,
     ValidationError,
-    available_providers,
 )
 from ._pickle import pickle_by_path
 from .contracts import Contract, TensorContract
@@ -59,49 +43,32 @@ from .session import CheckedSession, Metadata, Session, ValueSpec
 # Runs build their results as this dict subclass directly, at C speed.
 _core._set_result_type(Result)
 
-__version__ = "0.1.0"
+__version__ = importlib.metadata.version("ortbind")
 
 __all__ = [
-    "API_VERSION",
-    "RUNTIME_PATH",
-    "RUNTIME_VERSION",
     "CancelToken",
     "Cancelled",
     "CheckedSession",
     "ClosedError",
     "Contract",
     "DTypeError",
-    "DeviceReset",
-    "EPFail",
-    "EngineError",
     "Env",
     "EnvError",
     "Error",
-    "Fail",
     "InputNameError",
-    "InvalidArgument",
-    "InvalidGraph",
-    "InvalidProtobuf",
     "InvalidValueError",
     "KindError",
     "Metadata",
-    "ModelLoadCanceled",
-    "ModelLoaded",
-    "ModelRequiresCompilation",
-    "NoModel",
-    "NoSuchFile",
-    "NotFound",
-    "NotImplementedInRuntime",
     "OutputShapeError",
     "Result",
     "RunTimeout",
-    "RuntimeException",
     "Session",
     "ShapeError",
     "TensorContract",
     "ValidationError",
     "ValueSpec",
     "__version__",
-    "available_providers",
+    "errors",
     "pickle_by_path",
+    "runtime",
 ]

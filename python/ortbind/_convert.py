@@ -24,7 +24,7 @@ class ElementType:
     """One row of the core's element table (``_core.ELEMENT_TYPES``)."""
 
     name: str
-    code: int  # ONNX's TensorProto code
+    code: int  # ONNX Runtime's ONNXTensorElementDataType (ONNX's TensorProto code up to int4)
     ml_dtypes: str | None  # the ml_dtypes attribute that holds it in numpy, if numpy has none
     number_kind: str | None  # 'f', 'i', 'u', 'b' or 'c'; None for strings
     bits: int  # per element in ONNX Runtime's buffer (4 for the packed types)

@@ -69,7 +69,7 @@ def _shape_text(shape: tuple[Dim, ...] | None) -> str:
 def _element_name(dtype: DTypeLike | type[str]) -> str:
     if dtype is str:
         return "string"
-    return np.dtype(dtype).name
+    return str(np.dtype(dtype).name)
 
 
 @dataclass(frozen=True)

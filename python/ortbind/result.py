@@ -54,20 +54,20 @@ class Result(dict[str, Any]):
         return key
 
     @overload
-    def extract(self, key: str | int, kind: type[_S]) -> NDArray[_S]: ...
+    def extract(self, key: str | int, expected: type[_S]) -> NDArray[_S]: ...
     @overload
-    def extract(self, key: str | int, kind: type[str]) -> NDArray[np.str_]: ...
+    def extract(self, key: str | int, expected: type[str]) -> NDArray[np.str_]: ...
     @overload
-    def extract(self, key: str | int, kind: type[list[Any]]) -> list[Any]: ...
+    def extract(self, key: str | int, expected: type[list[Any]]) -> list[Any]: ...
     @overload
-    def extract(self, key: str | int, kind: type[dict[Any, Any]]) -> dict[Any, Any]: ...
+    def extract(self, key: str | int, expected: type[dict[Any, Any]]) -> dict[Any, Any]: ...
     @overload
-    def extract(self, key: str | int, kind: str | np.dtype[Any]) -> NDArray[Any]: ...
+    def extract(self, key: str | int, expected: str | np.dtype[Any]) -> NDArray[Any]: ...
 
-    def extract(self, key: str | int, kind: Any) -> Any:
-        """The output ``key`` if it is exactly of ``kind``, else ``DTypeError`` (never a cast).
+    def extract(self, key: str | int, expected: Any) -> Any:
+        """The output ``key`` if it is exactly of type ``expected``, else ``DTypeError`` (never a cast).
 
-        ``kind`` is a numpy dtype (``np.float32``, ``"int64"``) for numeric tensors, ``str`` for
+        ``expected`` is a numpy dtype (``np.float32``, ``"int64"``) for numeric tensors, ``str`` for
         string tensors, ``list`` for sequences, ``dict`` for maps. An absent optional raises
         ``KindError``; use :meth:`extract_optional` where absence is expected.
         """
@@ -75,29 +75,29 @@ class Result(dict[str, Any]):
         value = self[name]
         if value is None:
             raise _core.KindError(f"output {name!r} is an absent optional; use extract_optional")
-        return _check_kind(name, value, kind)
+        return _check_type(name, value, expected)
 
     @overload
-    def extract_optional(self, key: str | int, kind: type[_S]) -> NDArray[_S] | None: ...
+    def extract_optional(self, key: str | int, expected: type[_S]) -> NDArray[_S] | None: ...
     @overload
-    def extract_optional(self, key: str | int, kind: type[str]) -> NDArray[np.str_] | None: ...
+    def extract_optional(self, key: str | int, expected: type[str]) -> NDArray[np.str_] | None: ...
     @overload
-    def extract_optional(self, key: str | int, kind: type[list[Any]]) -> list[Any] | None: ...
+    def extract_optional(self, key: str | int, expected: type[list[Any]]) -> list[Any] | None: ...
     @overload
-    def extract_optional(self, key: str | int, kind: type[dict[Any, Any]]) -> dict[Any, Any] | None: ...
+    def extract_optional(self, key: str | int, expected: type[dict[Any, Any]]) -> dict[Any, Any] | None: ...
     @overload
-    def extract_optional(self, key: str | int, kind: str | np.dtype[Any]) -> NDArray[Any] | None: ...
+    def extract_optional(self, key: str | int, expected: str | np.dtype[Any]) -> NDArray[Any] | None: ...
 
-    def extract_optional(self, key: str | int, kind: Any) -> Any:
+    def extract_optional(self, key: str | int, expected: Any) -> Any:
         """As :meth:`extract`, with ``None`` for an absent optional output."""
         name = self._name(key)
         value = self[name]
-        return None if value is None else _check_kind(name, value, kind)
+        return None if value is None else _check_type(name, value, expected)
 
     def one(self) -> Any:
-        """The only output's value; ``ValueError`` when there are several."""
+        """The only output's value; ``InvalidValueError`` (a ``ValueError``) when there are several."""
         if len(self) != 1:
-            raise ValueError(f"one() needs exactly one output, this result has {len(self)}: {list(self)}")
+            raise _core.InvalidValueError(f"one() needs exactly one output, this result has {len(self)}: {list(self)}")
         return next(iter(self.values()))
 
 
@@ -107,16 +107,16 @@ def _rebuild(items: list[tuple[str, Any]]) -> Result:
     return result
 
 
-def _check_kind(name: str, value: Any, kind: Any) -> Any:
-    if kind is list or kind is dict:
-        if not isinstance(value, kind):
-            raise _core.DTypeError(f"output {name!r} is {_what(value)}, not a {kind.__name__}")
+def _check_type(name: str, value: Any, expected: Any) -> Any:
+    if expected is list or expected is dict:
+        if not isinstance(value, expected):
+            raise _core.DTypeError(f"output {name!r} is {_what(value)}, not a {expected.__name__}")
         return value
-    if kind is str:
+    if expected is str:
         if isinstance(value, np.ndarray) and value.dtype.kind == "U":
             return value
         raise _core.DTypeError(f"output {name!r} is {_what(value)}, not a tensor of str")
-    wanted = np.dtype(kind)
+    wanted = np.dtype(expected)
     if isinstance(value, np.ndarray) and value.dtype == wanted:
         return value
     raise _core.DTypeError(f"output {name!r} is {_what(value)}, not a tensor of {wanted.name}")

@@ -12,10 +12,10 @@ import random
 import sys
 from typing import Any
 
-import models
 import numpy as np
 
 import ortbind
+from tests import models
 
 
 def mutate(data: bytearray, rng: random.Random) -> bytes:

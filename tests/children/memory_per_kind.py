@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import models
 import numpy as np
 
 import ortbind
+from tests import models
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 

@@ -1,0 +1,77 @@
+// Small owners for one run's values: the hot path should neither allocate for a handful of values
+// nor leak one when a step throws.
+#pragma once
+#include "common.hpp"
+
+#include "value.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace ortbind {
+
+// A short array on the stack, spilling to the heap past N. Copies are plain copies of the elements
+// (data() picks the storage anew each time), so the default copy is right.
+template <typename T, size_t N>
+class SmallArray {
+ public:
+  explicit SmallArray(size_t size, T fill) : size_(size) {
+    if (size > N)
+      heap_.assign(size, fill);
+    else
+      std::fill(inline_, inline_ + size, fill);
+  }
+  T* data() { return size_ > N ? heap_.data() : inline_; }
+  T& operator[](size_t i) { return data()[i]; }
+  size_t size() const { return size_; }
+
+ private:
+  size_t size_;
+  T inline_[N];
+  std::vector<T> heap_;
+};
+
+// OrtValues made for one run, each released when the run is over unless taken first (an output
+// handed to Python). Neither copied nor moved: a copy would release every value twice.
+class RunValues {
+ public:
+  explicit RunValues(size_t size) : values_(size, nullptr) {}
+  ~RunValues() {
+    for (size_t i = 0; i < values_.size(); ++i)
+      if (values_[i] != nullptr) api().ReleaseValue(values_[i]);
+  }
+  RunValues(const RunValues&) = delete;
+  RunValues& operator=(const RunValues&) = delete;
+
+  OrtValue*& operator[](size_t i) { return values_[i]; }
+  OrtValue** data() { return values_.data(); }
+  OwnedValue take(size_t i) {
+    OwnedValue owned(values_[i]);
+    values_[i] = nullptr;
+    return owned;
+  }
+
+ private:
+  SmallArray<OrtValue*, 16> values_;
+};
+
+// The status of a runtime call, released unread unless release() hands it to check().
+class StatusGuard {
+ public:
+  explicit StatusGuard(OrtStatus* status = nullptr) : status_(status) {}
+  ~StatusGuard() { discard(status_); }
+  StatusGuard(const StatusGuard&) = delete;
+  StatusGuard& operator=(const StatusGuard&) = delete;
+
+  void reset(OrtStatus* status) {
+    discard(status_);
+    status_ = status;
+  }
+  bool failed() const { return status_ != nullptr; }
+  OrtStatus* release() { return std::exchange(status_, nullptr); }
+
+ private:
+  OrtStatus* status_;
+};
+
+}  // namespace ortbind

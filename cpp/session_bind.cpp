@@ -1,0 +1,152 @@
+// Session as Python sees it: the class, its methods with their text signatures, and run as a
+// METH_FASTCALL method with its own argument parser.
+#include "session.hpp"
+
+namespace ortbind {
+namespace {
+
+Session& session_of(py::handle self) { return native<Session>(self, "ortbind.Session"); }
+
+// Session.run as a METH_FASTCALL method: pybind11's general dispatcher allocates argument vectors
+// on every call, and run is the hot path. Same signature as documented:
+// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None).
+// The run signature, written once: the parser below and the docstring's text signature (which
+// inspect.signature reads, and stubtest checks _core.pyi against) both come from this table.
+constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "contract"};
+constexpr Py_ssize_t kCount = 6;
+constexpr Py_ssize_t kPositional = 2;
+constexpr Py_ssize_t kRequired = 1;
+
+std::string run_signature() {
+  std::string text = "($self";
+  for (Py_ssize_t i = 0; i < kCount; ++i) {
+    if (i == kPositional) text += ", *";
+    text += std::string(", ") + kNames[i] + (i < kRequired ? "" : "=None");
+  }
+  return text + ")";
+}
+
+PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  if (nargs > kPositional) {
+    PyErr_Format(PyExc_TypeError, "run() takes at most 2 positional arguments (feeds, outputs), %zd given", nargs);
+    return nullptr;
+  }
+  for (Py_ssize_t i = 0; i < nargs; ++i) values[i] = args[i];
+  const Py_ssize_t n_keywords = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t k = 0; k < n_keywords; ++k) {
+    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
+    Py_ssize_t slot = -1;
+    for (Py_ssize_t j = 0; j < kCount; ++j) {
+      if (PyUnicode_CompareWithASCIIString(key, kNames[j]) == 0) slot = j;
+    }
+    if (slot < 0) {
+      PyErr_Format(PyExc_TypeError, "run() got an unexpected keyword argument %R", key);
+      return nullptr;
+    }
+    if (values[slot] != nullptr) {
+      PyErr_Format(PyExc_TypeError, "run() got multiple values for argument '%s'", kNames[slot]);
+      return nullptr;
+    }
+    values[slot] = args[nargs + k];
+  }
+  if (values[0] == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "run() missing required argument 'feeds'");
+    return nullptr;
+  }
+  for (auto& value : values)
+    if (value == nullptr) value = Py_None;
+  try {
+    // The method descriptor has already checked that self is a Session; only whether __init__ ran
+    // remains, looked up with the type's record found once.
+    static py::detail::type_info* const type = py::detail::get_type_info(typeid(Session));
+    auto holder = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder(type);
+    Session& session = holder && holder.holder_constructed() && holder.value_ptr() != nullptr
+                           ? *static_cast<Session*>(holder.value_ptr())
+                           : session_of(self);
+    return session.run(values[0], values[1], values[2], values[3], values[4], values[5]).release().ptr();
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void bind_session(py::module_& m) {
+  m.def(
+      "_set_result_type",
+      [](py::handle type) {
+        if (!PyType_Check(type.ptr()) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(type.ptr()), &PyDict_Type))
+          fail(Problem::Kind, "the result type must be a dict subclass");
+        set_result_type(reinterpret_cast<PyTypeObject*>(type.ptr()));
+      },
+      "_set_result_type(type)\n--\n\nThe dict subclass that runs return (ortbind.Result).");
+
+  py::class_<Session> cls(m, "Session", py::dynamic_attr(),
+                          "Session(model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
+                          "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={})\n--\n\n"
+                          "The native session; use ortbind.Session.");
+  cls.def(py::init<py::handle, py::handle, std::optional<std::vector<std::string>>, const std::string&,
+                   std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
+                   std::map<std::string, std::string>>(),
+          py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
+          py::arg("optimization") = "all", py::arg("intra_op_threads") = py::none(),
+          py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
+          py::arg("free_dimensions") = std::map<std::string, int64_t>{},
+          py::arg("config") = std::map<std::string, std::string>{},
+          "__init__(self, model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
+          "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={})\n--\n\n"
+          "Loads the model (a path or bytes-like) with the GIL released.")
+      .def(
+          "close", [](py::handle self) { session_of(self).close(); },
+          "close(self)\n--\n\nReleases the session once its runs in flight are over; later runs raise ClosedError.")
+      .def_property_readonly("closed", [](py::handle self) { return session_of(self).closed(); })
+      .def_property_readonly("env", [](py::handle self) { return session_of(self).env(); })
+      .def(
+          "_describe", [](py::handle self, bool inputs) { return session_of(self).describe(inputs); },
+          py::arg("inputs"), "_describe(self, inputs)\n--\n\n(name, type) of each input or output.")
+      .def(
+          "_metadata", [](py::handle self) { return session_of(self).metadata(); },
+          "_metadata(self)\n--\n\nThe model's metadata as a dict.")
+      .def(
+          "_set_contract",
+          [](py::handle self, py::handle contract) {
+            session_of(self).set_contract(contract.is_none() ? nullptr
+                                                             : native_shared<Contract>(contract, "CompiledContract"));
+          },
+          "_set_contract(self, contract)\n--\n\nThe contract every run checks unless given another.")
+      .def(
+          "_compile_contract",
+          [](py::handle self, py::sequence inputs, py::sequence outputs, py::sequence symbols,
+             py::sequence check_computed) {
+            return session_of(self).compile(inputs, outputs, symbols, check_computed);
+          },
+          py::arg("inputs"), py::arg("outputs"), py::arg("symbols"), py::arg("check_computed"),
+          "_compile_contract(self, inputs, outputs, symbols, check_computed)\n--\n\n"
+          "A CompiledContract for this session (see ortbind.contracts).")
+      .def(
+          "_run_async",
+          [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
+             py::handle contract, py::handle callback) {
+            session_of(self).run_async(self, feeds, outputs, timeout, cancel, contract, callback);
+          },
+          py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
+          py::arg("cancel") = py::none(), py::arg("contract") = py::none(), py::arg("callback"),
+          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, contract=None, callback)\n--\n\n"
+          "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.");
+
+  static const std::string run_doc = "run" + run_signature() +
+                                     "\n--\n\nRuns the model: feeds maps input names to values; outputs names "
+                                     "the outputs wanted, in order.";
+  static PyMethodDef run_def = {"run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)),
+                                METH_FASTCALL | METH_KEYWORDS, run_doc.c_str()};
+  py::object run =
+      py::reinterpret_steal<py::object>(PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &run_def));
+  if (!run) throw py::error_already_set();
+  cls.attr("run") = run;
+}
+
+}  // namespace ortbind

@@ -1,0 +1,224 @@
+// Making a session and describing it: the options, the model (a path or bytes), the signature read
+// once, the metadata; close(), and what a session inherited through fork may still do.
+#include "session.hpp"
+
+#include "fork.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace ortbind {
+namespace {
+
+GraphOptimizationLevel parse_optimization(const std::string& name) {
+  if (name == "disabled") return ORT_DISABLE_ALL;
+  if (name == "basic") return ORT_ENABLE_BASIC;
+  if (name == "extended") return ORT_ENABLE_EXTENDED;
+  if (name == "all") return ORT_ENABLE_ALL;
+  fail(Problem::Value, "optimization must be 'disabled', 'basic', 'extended' or 'all', not " + quoted(name));
+}
+
+ExecutionMode parse_execution_mode(const std::string& name) {
+  if (name == "sequential") return ORT_SEQUENTIAL;
+  if (name == "parallel") return ORT_PARALLEL;
+  fail(Problem::Value, "execution_mode must be 'sequential' or 'parallel', not " + quoted(name));
+}
+
+void add_providers(Ort::SessionOptions& options, const std::vector<std::string>& providers) {
+  char** names = nullptr;
+  int count = 0;
+  check(api().GetAvailableProviders(&names, &count));
+  std::vector<std::string> available(names, names + count);
+  check(api().ReleaseAvailableProviders(names, count));
+  for (const auto& provider : providers) {
+    if (std::find(available.begin(), available.end(), provider) == available.end()) {
+      std::string list;
+      for (const auto& a : available) list += (list.empty() ? "" : ", ") + quoted(a);
+      fail(Problem::Value, "execution provider " + quoted(provider) + " is not in this ONNX Runtime; it has " + list);
+    }
+    // The CPU provider is always last in line and needs no registration.
+    if (provider != "CPUExecutionProvider") options.AppendExecutionProvider(provider, {});
+  }
+}
+
+// The model: a path, or bytes-like. For bytes the buffer is held (and a bytearray cannot be resized)
+// while ONNX Runtime parses it; ONNX Runtime copies what it needs, so the caller may change or drop
+// the bytes once the session exists.
+class ModelSource {
+ public:
+  explicit ModelSource(py::handle model) {
+    if (py::isinstance<py::str>(model) || py::hasattr(model, "__fspath__")) {
+      path_ = py::module_::import("os").attr("fsdecode")(model).cast<std::string>();
+      // The runtime reads a C string: a NUL would silently load another file.
+      if (path_->find('\0') != std::string::npos) fail(Problem::Value, "the model path holds a NUL character");
+    } else if (PyObject_CheckBuffer(model.ptr())) {
+      if (PyObject_GetBuffer(model.ptr(), &view_, PyBUF_CONTIG_RO) != 0) throw py::error_already_set();
+      have_view_ = true;
+    } else {
+      fail(Problem::Kind, std::string("model must be a path (str or os.PathLike) or bytes-like, not ") +
+                              Py_TYPE(model.ptr())->tp_name);
+    }
+  }
+  // With the GIL held: the session constructor has taken it back by the time this runs.
+  ~ModelSource() {
+    if (have_view_) PyBuffer_Release(&view_);
+  }
+  ModelSource(const ModelSource&) = delete;
+  ModelSource& operator=(const ModelSource&) = delete;
+
+  // Needs no GIL: the buffer is pinned until destruction.
+  Ort::Session load(Ort::Env& env, const Ort::SessionOptions& options) const {
+    if (path_) return Ort::Session(env, path_->c_str(), options);
+    return Ort::Session(env, view_.buf, static_cast<size_t>(view_.len), options);
+  }
+
+ private:
+  std::optional<std::string> path_;
+  Py_buffer view_{};
+  bool have_view_ = false;
+};
+
+}  // namespace
+
+Session::Session(py::handle model, py::handle env, std::optional<std::vector<std::string>> providers,
+                 const std::string& optimization, std::optional<int> intra_op_threads,
+                 std::optional<int> inter_op_threads, const std::string& execution_mode,
+                 std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config)
+    : generation_(fork_generation()) {
+  if (!env.is_none()) env_ = native<Env>(env, "ortbind.Env").core;
+  Ort::SessionOptions options;
+  options.SetGraphOptimizationLevel(parse_optimization(optimization));
+  options.SetExecutionMode(parse_execution_mode(execution_mode));
+  for (const auto& [name, value] : free_dimensions)
+    check(api().AddFreeDimensionOverrideByName(options, name.c_str(), value));
+  for (const auto& [key, value] : config) options.AddConfigEntry(key.c_str(), value.c_str());
+  if (providers) add_providers(options, *providers);
+  const ModelSource source(model);
+  {
+    py::gil_scoped_release release;
+    if (!env_) env_ = default_env();
+    if (env_->settings().global_thread_pools) {
+      if (intra_op_threads || inter_op_threads) {
+        fail(Problem::Value,
+             "this session's Env has global thread pools, so intra_op_threads and "
+             "inter_op_threads belong to the Env, not the Session");
+      }
+      options.DisablePerSessionThreads();
+    } else {
+      if (intra_op_threads) options.SetIntraOpNumThreads(*intra_op_threads);
+      if (inter_op_threads) options.SetInterOpNumThreads(*inter_op_threads);
+    }
+    session_ = source.load(env_->env(), options);
+  }
+  describe_signature();
+}
+
+Session::~Session() {
+  if (session_) {
+    py::gil_scoped_release release;
+    destroy_session();
+  }
+}
+
+void Session::close() {
+  release_deferred_sessions();
+  if (closed_.exchange(true)) return;
+  // The GIL is released while waiting: a run in flight needs it to finish.
+  py::gil_scoped_release release;
+  if (generation_ != fork_generation()) {
+    // Inherited through fork: no run of it can be in flight here, and its lock may have been held
+    // by a thread that exists only in the parent.
+    destroy_session();
+    return;
+  }
+  // run_async calls counted before closed_ was set are waited for before the lock is taken: one may
+  // still be about to take it shared, only to find the session closed and count itself out.
+  while (async_runs_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::unique_lock<std::shared_mutex> lock(lifecycle_);
+  destroy_session();
+}
+
+void Session::destroy_session() {
+  if (generation_ != fork_generation()) {
+    // Made before a fork: its thread pools' threads live only in the parent, and tearing it down
+    // here would wait on them forever. The child leaves it to the parent.
+    session_.release();
+  } else {
+    session_ = Ort::Session(nullptr);
+  }
+}
+
+void Session::ensure_open() const {
+  if (closed_.load()) fail(Problem::Closed, "the session is closed");
+  if (generation_ != fork_generation()) {
+    // ONNX Runtime's thread pools do not survive fork (their threads stay in the parent), so a
+    // session made before the fork is refused rather than left to hang.
+    fail(Problem::Closed,
+         "the session was made in the parent of this forked process, and ONNX Runtime's "
+         "thread pools do not survive fork; make the session in the child, or pass it "
+         "pickled (it is rebuilt once per process)");
+  }
+}
+
+void Session::describe_signature() {
+  Ort::AllocatorWithDefaultOptions allocator;
+  const size_t n_in = session_.GetInputCount();
+  const size_t n_out = session_.GetOutputCount();
+  py::dict input_index, output_index;
+  for (size_t i = 0; i < n_in; ++i) {
+    input_names_.emplace_back(session_.GetInputNameAllocated(i, allocator).get());
+    input_types_.push_back(describe_type(session_.GetInputTypeInfo(i).GetConst()));
+    input_index[model_text(input_names_.back())] = i;
+  }
+  for (size_t i = 0; i < n_out; ++i) {
+    output_names_.emplace_back(session_.GetOutputNameAllocated(i, allocator).get());
+    output_types_.push_back(describe_type(session_.GetOutputTypeInfo(i).GetConst()));
+    output_keys_.emplace_back(model_text(output_names_.back()));
+    output_index[output_keys_.back()] = i;
+  }
+  // Pointers into the strings above: built after every string is in place.
+  for (const auto& name : input_names_) input_name_ptrs_.push_back(name.c_str());
+  for (const auto& name : output_names_) output_name_ptrs_.push_back(name.c_str());
+  input_index_ = std::move(input_index);
+  output_index_ = std::move(output_index);
+}
+
+py::list Session::describe(bool inputs) const {
+  const auto& names = inputs ? input_names_ : output_names_;
+  const auto& types = inputs ? input_types_ : output_types_;
+  py::list result;
+  for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(model_text(names[i]), types[i].to_python()));
+  return result;
+}
+
+py::dict Session::metadata() {
+  ensure_open();
+  Ort::AllocatorWithDefaultOptions allocator;
+  Ort::ModelMetadata meta = session_.GetModelMetadata();
+  py::dict result;
+  result["producer"] = model_text(meta.GetProducerNameAllocated(allocator).get());
+  result["graph_name"] = model_text(meta.GetGraphNameAllocated(allocator).get());
+  result["graph_description"] = model_text(meta.GetGraphDescriptionAllocated(allocator).get());
+  result["domain"] = model_text(meta.GetDomainAllocated(allocator).get());
+  result["description"] = model_text(meta.GetDescriptionAllocated(allocator).get());
+  result["version"] = meta.GetVersion();
+  py::dict custom;
+  for (auto& key : meta.GetCustomMetadataMapKeysAllocated(allocator)) {
+    custom[model_text(key.get())] = model_text(meta.LookupCustomMetadataMapAllocated(key.get(), allocator).get());
+  }
+  result["custom"] = custom;
+  return result;
+}
+
+void Session::set_contract(std::shared_ptr<Contract> contract) {
+  if (contract && contract->owner != this) fail(Problem::Value, "that contract was compiled for another session");
+  contract_ = std::move(contract);
+}
+
+std::shared_ptr<Contract> Session::compile(py::sequence inputs, py::sequence outputs, py::sequence symbols,
+                                           py::sequence check_computed) const {
+  return compile_contract(this, input_names_, output_names_, inputs, outputs, symbols, check_computed);
+}
+
+}  // namespace ortbind
