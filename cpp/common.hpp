@@ -68,7 +68,7 @@ enum class Problem {
   Shape,      // ShapeError: ValueError
   DType,      // DTypeError: TypeError
   Kind,       // KindError: TypeError (a sequence where a tensor is expected, None, ...)
-  Name,       // InputNameError: KeyError
+  Name,       // NameMismatchError: KeyError
   Value,      // InvalidValueError: ValueError
   Closed,     // ClosedError: ValueError
   Cancelled,  // Cancelled

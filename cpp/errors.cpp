@@ -87,6 +87,8 @@ void bind_errors(py::module_& m) {
     if (entry.builtin != nullptr) bases.push_back(entry.builtin);
     const std::string doc = std::string("ONNX Runtime reported ") + entry.code_name + ".";
     PyObject* cls = make_class(m, entry.name, bases, doc.c_str());
+    // Their public home is ortbind.errors (the top level keeps ortbind's own errors).
+    PyObject_SetAttrString(cls, "__module__", py::str("ortbind.errors").ptr());
     PyObject_SetAttrString(cls, "code", py::int_(static_cast<int>(entry.code)).ptr());
     PyObject_SetAttrString(cls, "code_name", py::str(entry.code_name).ptr());
     g_code_classes.emplace_back(entry.code, cls);
@@ -101,8 +103,12 @@ void bind_errors(py::module_& m) {
                                   "An element type does not match; ortbind never casts silently.");
   at(Problem::Kind) = make_class(m, "KindError", {validation, PyExc_TypeError},
                                  "A value of the wrong kind (tensor, sequence, map, optional).");
-  at(Problem::Name) = make_class(m, "InputNameError", {validation, PyExc_KeyError},
-                                 "An unknown or missing input or output name.", true);
+  at(Problem::Name) = make_class(m, "NameMismatchError", {validation, PyExc_KeyError},
+                                 "A name that does not match the model's: an unknown, missing or repeated input, "
+                                 "output or contract dim.",
+                                 true);
+  // The class's name until 0.1.0, when it was raised for output names and dims all the same.
+  m.attr("InputNameError") = py::handle(at(Problem::Name));
   at(Problem::Value) = make_class(m, "InvalidValueError", {validation, PyExc_ValueError},
                                   "A value that cannot be given to ONNX Runtime as it is.");
   at(Problem::Closed) = make_class(m, "ClosedError", {g_base, PyExc_ValueError}, "The session was closed.");

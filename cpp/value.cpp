@@ -68,7 +68,8 @@ OrtValue* packed_tensor(PyArrayObject* array, const Shape& shape, int ndim, ONNX
   const auto* in = static_cast<const uint8_t*>(PyArray_DATA(array));
   auto* packed = static_cast<uint8_t*>(data);
   const npy_intp count = PyArray_SIZE(array);
-  std::memset(packed, 0, static_cast<size_t>((count + per_byte - 1) / per_byte));
+  if (count > 0)
+    std::memset(packed, 0, static_cast<size_t>((count + per_byte - 1) / per_byte));  // data may be null when empty
   for (npy_intp i = 0; i < count; ++i)
     packed[i / per_byte] = static_cast<uint8_t>(packed[i / per_byte] | ((in[i] & mask) << (bits * (i % per_byte))));
   return owned.release();

@@ -95,7 +95,7 @@ def test_outputs_must_be_a_sequence_of_names(add_session: ortbind.Session) -> No
     with pytest.raises(ortbind.KindError, match="outputs must be a sequence of output names, not one str"):
         add_session.run(feeds, "z")
     with pytest.raises(
-        ortbind.InputNameError, match=r"unknown output 'zz' \(did you mean 'z'\?\); the model's outputs are: 'z'"
+        ortbind.NameMismatchError, match=r"unknown output 'zz' \(did you mean 'z'\?\); the model's outputs are: 'z'"
     ):
         add_session.run(feeds, ["zz"])
 

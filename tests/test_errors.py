@@ -45,14 +45,14 @@ def test_builtin_bases() -> None:
     assert issubclass(ortbind.errors.NotImplementedInRuntime, NotImplementedError)
     assert issubclass(ortbind.ShapeError, ValueError) and issubclass(ortbind.ShapeError, ortbind.ValidationError)
     assert issubclass(ortbind.DTypeError, TypeError) and issubclass(ortbind.KindError, TypeError)
-    assert issubclass(ortbind.InputNameError, KeyError)
+    assert issubclass(ortbind.NameMismatchError, KeyError)
     assert issubclass(ortbind.OutputShapeError, ortbind.ShapeError)
     assert issubclass(ortbind.RunTimeout, ortbind.Cancelled) and issubclass(ortbind.RunTimeout, TimeoutError)
     assert all(issubclass(c, ortbind.Error) for c in (ortbind.ClosedError, ortbind.EnvError, ortbind.Cancelled))
 
 
 def test_key_errors_read_as_sentences(add_session: ortbind.Session) -> None:
-    with pytest.raises(ortbind.InputNameError) as info:
+    with pytest.raises(ortbind.NameMismatchError) as info:
         add_session.run({"x": np.ones((1, 3), np.float32), "yy": np.ones((1, 3), np.float32)})
     assert str(info.value) == "unknown input 'yy' (did you mean 'y'?); the model's inputs are: 'x', 'y'"
 
@@ -126,8 +126,8 @@ def test_runtime_errors_carry_the_runtimes_text() -> None:
 def test_feed_errors_name_the_input(add_session: ortbind.Session) -> None:
     good = np.ones((2, 3), np.float32)
     cases = [
-        ({"x": good}, ortbind.InputNameError, "missing input 'y'; the model's inputs are: 'x', 'y'"),
-        ({"x": good, 1: good}, ortbind.InputNameError, "input names must be str, not int 1"),
+        ({"x": good}, ortbind.NameMismatchError, "missing input 'y'; the model's inputs are: 'x', 'y'"),
+        ({"x": good, 1: good}, ortbind.NameMismatchError, "input names must be str, not int 1"),
         ({"x": good, "y": None}, ortbind.KindError, "input 'y' expects a tensor of float32, got None"),
         ({"x": good, "y": [good, good]}, ortbind.ShapeError, "input 'y' has rank 3, but the contract expects rank 2"),
         (
@@ -166,9 +166,9 @@ def test_names_given_twice(add_session: ortbind.Session) -> None:
         def items(self) -> list[tuple[str, np.ndarray]]:
             return [("x", x), ("x", x), ("y", x)]
 
-    with pytest.raises(ortbind.InputNameError, match="input 'x' is given twice"):
+    with pytest.raises(ortbind.NameMismatchError, match="input 'x' is given twice"):
         add_session.run(Twice())
-    with pytest.raises(ortbind.InputNameError, match="output 'z' is requested twice"):
+    with pytest.raises(ortbind.NameMismatchError, match="output 'z' is requested twice"):
         add_session.run({"x": x, "y": x}, ["z", "z"])
     # Any iterable of names is taken, though the signature asks for a sequence.
     assert list(add_session.run({"x": x, "y": x}, iter(["z"]))) == ["z"]  # type: ignore[arg-type]
@@ -184,7 +184,7 @@ def test_feeds_changed_while_being_read(add_session: ortbind.Session) -> None:
 
     feeds.update({"x": Sneaky(), "y": np.ones((1, 3), np.float32)})
     # The dict emptied under the run: 'y' is never seen, and the value being read stayed alive.
-    with pytest.raises(ortbind.InputNameError, match="missing input 'y'"):
+    with pytest.raises(ortbind.NameMismatchError, match="missing input 'y'"):
         add_session.run(feeds)
     assert feeds == {}
     assert add_session.run({"x": np.ones((1, 3), np.float32), "y": np.ones((1, 3), np.float32)})["z"].shape == (1, 3)
@@ -215,3 +215,15 @@ def test_raw_bytes_are_not_numbers(identity_session: ortbind.Session) -> None:
     with pytest.raises(ortbind.DTypeError, match="expects float32, got an array of uint8"):
         identity_session.run({"x": memoryview(b"abcd")})
     assert identity_session.run({"x": np.ones(3, np.float32).data})["y"].tolist() == [1.0] * 3
+
+
+def test_name_mismatch_error_covers_inputs_outputs_and_dims_and_keeps_its_old_name() -> None:
+    assert ortbind.InputNameError is ortbind.NameMismatchError
+    session = ortbind.Session(models.add())
+    x = np.ones((1, 3), np.float32)
+    with pytest.raises(ortbind.NameMismatchError, match="unknown output 'q'"):
+        session.run({"x": x, "y": x}, outputs=["q"])
+    with pytest.raises(ortbind.NameMismatchError, match="dims names 'time'"):
+        session.with_contract(dims={"time": 1})
+    with pytest.raises(KeyError):
+        session.run({"x": x})

@@ -28,7 +28,7 @@ def test_mapping_in_output_order(result: ortbind.Result) -> None:
     assert result[1] is result["y1"] and result[-1] is result["y2"]  # type: ignore[index]
     with pytest.raises(IndexError, match="output index 3 is out of range for 3 outputs"):
         result[3]  # type: ignore[index]
-    with pytest.raises(ortbind.InputNameError, match=r"unknown output 'yy0' \(did you mean 'y0'\?\)"):
+    with pytest.raises(ortbind.NameMismatchError, match=r"unknown output 'yy0' \(did you mean 'y0'\?\)"):
         result["yy0"]
 
 

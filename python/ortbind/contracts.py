@@ -121,7 +121,7 @@ class Contract:
         bounds = {name: self.bounds.get(name, _UNBOUNDED) for name in draft.symbols}
         for name, spec in (dims or {}).items():
             if name not in bounds:
-                raise _core.InputNameError(
+                raise _core.NameMismatchError(
                     f"dims names {name!r}, which no input or output of the contract has; "
                     f"its named dims are: {', '.join(map(repr, bounds)) or 'none'}"
                 )
@@ -163,7 +163,7 @@ def _overlay(
     result = dict(rules)
     for name, decl in decls.items():
         if name not in rules:
-            raise _core.InputNameError(unknown_message(role, name, list(rules)))
+            raise _core.NameMismatchError(unknown_message(role, name, list(rules)))
         model = rules[name]
         if model is None:
             raise _core.KindError(f"{role} {name!r} is not a tensor; a contract can only describe tensors")

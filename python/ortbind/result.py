@@ -32,8 +32,8 @@ class Result(dict[str, Any]):
                 return values[key]
             raise IndexError(f"output index {key} is out of range for {len(values)} outputs")
         if isinstance(key, str):
-            raise _core.InputNameError(unknown_message("output", key, list(self)))
-        raise _core.InputNameError(f"outputs are named by str or indexed by int, not {type(key).__name__}")
+            raise _core.NameMismatchError(unknown_message("output", key, list(self)))
+        raise _core.NameMismatchError(f"outputs are named by str or indexed by int, not {type(key).__name__}")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
     __ior__ = _read_only
