@@ -115,6 +115,11 @@ PyArray_Descr* numpy_descr(ONNXTensorElementDataType element, const std::string&
   return g_descr[i];
 }
 
+PyArray_Descr* loaded_descr(ONNXTensorElementDataType element) {
+  const auto i = static_cast<size_t>(element);
+  return i < g_descr.size() ? g_descr[i] : nullptr;
+}
+
 bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element) {
   const ElementInfo* info = info_of(element);
   if (info == nullptr || info->bits == 0) return false;

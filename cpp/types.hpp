@@ -29,6 +29,8 @@ ONNXTensorElementDataType element_from_name(const std::string& name);
 // The numpy dtype of a tensor element type (bfloat16 and float8 through ml_dtypes, when
 // installed); DTypeError naming `what` when numpy cannot hold it. Borrowed reference.
 PyArray_Descr* numpy_descr(ONNXTensorElementDataType element, const std::string& what);
+// The same descriptor once numpy_descr has loaded it, else nullptr; never raises.
+PyArray_Descr* loaded_descr(ONNXTensorElementDataType element);
 // Whether an array of this dtype holds exactly these elements (same kind and width: int64 and
 // longlong match; float64 never matches float32).
 bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element);

@@ -113,7 +113,9 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
     return string_tensor_to_python(
         value.get(), std::vector<int64_t>(dims.begin(), dims.begin() + static_cast<std::ptrdiff_t>(ndim)));
 
-  PyArray_Descr* descr = numpy_descr(element, label(role, name));
+  // The label is built only when the descriptor is not loaded yet: on the hot path it never is.
+  PyArray_Descr* descr = loaded_descr(element);
+  if (descr == nullptr) descr = numpy_descr(element, label(role, name));
   std::array<npy_intp, NPY_MAXDIMS> shape{};
   npy_intp count = 1;
   for (size_t i = 0; i < ndim; ++i) {
