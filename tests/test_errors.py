@@ -36,7 +36,9 @@ def test_one_class_per_error_code(code: int, cls: type[ortbind.Error]) -> None:
     assert issubclass(cls, ortbind.Error)
     assert cls.code == code
     assert cls.code_name is not None and cls.code_name.startswith("ORT_")
-    assert cls.__module__ == "ortbind"
+    # Named after the module that exports it, so that it pickles and prints as users import it.
+    assert cls.__module__ == "ortbind.errors"
+    assert getattr(ortbind.errors, cls.__name__) is cls
 
 
 def test_builtin_bases() -> None:
