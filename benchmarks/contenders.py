@@ -18,20 +18,19 @@ from typing import Any
 import numpy as np
 
 import ortbind
+from ortbind._convert import ELEMENT_TYPES
 
 from .workloads import Workload
 
 INTRA_OP_THREADS = 1
 INTER_OP_THREADS = 1
 
+# numpy dtype -> ONNX Runtime's element code, for the C++ floor's input files: from ortbind's one
+# element table, the real numbers numpy holds natively (the floor reads no complex or ml_dtypes data).
 ONNX_ELEMENT = {
-    np.dtype(np.float32): 1,
-    np.dtype(np.uint8): 2,
-    np.dtype(np.int8): 3,
-    np.dtype(np.int32): 6,
-    np.dtype(np.int64): 7,
-    np.dtype(np.bool_): 9,
-    np.dtype(np.float64): 11,
+    np.dtype(e.name): e.code
+    for e in ELEMENT_TYPES.values()
+    if e.ml_dtypes is None and e.number_kind in ("f", "i", "u", "b")
 }
 
 # The ways each binding offers to run a model, for "the fastest path" of each.

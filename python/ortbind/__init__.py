@@ -36,10 +36,9 @@ from ._core import (
     ShapeError,
     ValidationError,
 )
-from ._pickle import pickle_by_path
 from .contracts import Contract, TensorContract
 from .result import Result
-from .session import CheckedSession, Metadata, Session, ValueSpec
+from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
 
 # Runs build their results as this dict subclass directly, at C speed.
 _core._set_result_type(Result)

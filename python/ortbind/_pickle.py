@@ -3,7 +3,7 @@ receiving process once per (model digest, options), however many tasks carry it 
 
 The environment and the runtime are per process and never pickled. A session made from bytes
 pickles those bytes; one made from a path pickles the file's bytes too, unless
-:func:`pickle_by_path` was called on it, for workers that share its file system.
+:func:`ortbind.pickle_by_path` was called on it, for workers that share its file system.
 This module keeps the per-process cache; ``Session.__reduce__`` and its rebuilder use it.
 """
 
@@ -14,12 +14,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from . import _core
-
-if TYPE_CHECKING:
-    from .session import Session
+from typing import Any, TypeVar
 
 _S = TypeVar("_S")
 _lock = threading.Lock()
@@ -67,11 +62,3 @@ def rebuilt(source: tuple[str, Any], options: dict[str, Any], make: Callable[[],
 def sessions_built() -> int:
     """How many distinct sessions unpickling has built in this process."""
     return len(_sessions)
-
-
-def pickle_by_path(session: Session) -> Session:
-    """Make ``session`` pickle as its path (the receiver must see the same file), not its bytes."""
-    if session._model_path is None:
-        raise _core.InvalidValueError("this session was made from bytes; it has no path to pickle")
-    session._pickle_by_path = True
-    return session

@@ -296,6 +296,14 @@ class RunMethod(Protocol):
     ) -> Result: ...
 
 
+def pickle_by_path(session: Session) -> Session:
+    """Make ``session`` pickle as its path (the receiver must see the same file), not its bytes."""
+    if session._model_path is None:
+        raise _core.InvalidValueError("this session was made from bytes; it has no path to pickle")
+    session._pickle_by_path = True
+    return session
+
+
 class CheckedSession:
     """A session run under a tightened contract (:meth:`Session.with_contract`): every run path
     checks it (in C++) before ONNX Runtime sees the data, and checks the declared outputs against
