@@ -17,17 +17,25 @@ constexpr Py_ssize_t kCount = 6;
 constexpr Py_ssize_t kPositional = 2;
 constexpr Py_ssize_t kRequired = 1;
 
-std::string run_signature() {
-  std::string text = "($self";
-  for (Py_ssize_t i = 0; i < kCount; ++i) {
+constexpr Py_ssize_t kContract = 5;
+
+// `first` names a leading positional parameter (_run_under's contract); `count` parameters of the
+// table follow it.
+std::string run_signature(const char* first, Py_ssize_t count) {
+  std::string text = std::string("($self") + first;
+  for (Py_ssize_t i = 0; i < count; ++i) {
     if (i == kPositional) text += ", *";
     text += std::string(", ") + kNames[i] + (i < kRequired ? "" : "=None");
   }
   return text + ")";
 }
 
-PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+// The one parser of run's arguments; `contract`, when given, is the contract of a CheckedSession
+// (then the keyword is not accepted).
+PyObject* parse_and_run(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                        PyObject* contract) {
+  const Py_ssize_t count = contract != nullptr ? kContract : kCount;
+  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, contract};
   if (nargs > kPositional) {
     PyErr_Format(PyExc_TypeError, "run() takes at most 2 positional arguments (feeds, outputs), %zd given", nargs);
     return nullptr;
@@ -37,7 +45,7 @@ PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
   for (Py_ssize_t k = 0; k < n_keywords; ++k) {
     PyObject* key = PyTuple_GET_ITEM(kwnames, k);
     Py_ssize_t slot = -1;
-    for (Py_ssize_t j = 0; j < kCount; ++j) {
+    for (Py_ssize_t j = 0; j < count; ++j) {
       if (PyUnicode_CompareWithASCIIString(key, kNames[j]) == 0) slot = j;
     }
     if (slot < 0) {
@@ -71,6 +79,20 @@ PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
     py::detail::try_translate_exceptions();
   }
   return nullptr;
+}
+
+PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  return parse_and_run(self, args, nargs, kwnames, nullptr);
+}
+
+// CheckedSession.run is functools.partial(session._run_under, contract): the contract travels as a
+// leading positional argument, which partial prepends without building a keyword dict per call.
+PyObject* run_under_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  if (nargs < 1) {
+    PyErr_SetString(PyExc_TypeError, "_run_under() missing required argument 'compiled'");
+    return nullptr;
+  }
+  return parse_and_run(self, args + 1, nargs - 1, kwnames, args[0]);
 }
 
 }  // namespace
@@ -138,15 +160,23 @@ void bind_session(py::module_& m) {
           "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, contract=None, callback)\n--\n\n"
           "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.");
 
-  static const std::string run_doc = "run" + run_signature() +
+  static const std::string run_doc = "run" + run_signature("", kCount) +
                                      "\n--\n\nRuns the model: feeds maps input names to values; outputs names "
                                      "the outputs wanted, in order.";
-  static PyMethodDef run_def = {"run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)),
-                                METH_FASTCALL | METH_KEYWORDS, run_doc.c_str()};
-  py::object run =
-      py::reinterpret_steal<py::object>(PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &run_def));
-  if (!run) throw py::error_already_set();
-  cls.attr("run") = run;
+  static const std::string run_under_doc =
+      "_run_under" + run_signature(", compiled", kContract) + "\n--\n\nrun(...) under a compiled contract given first.";
+  static PyMethodDef run_defs[] = {
+      {"run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)), METH_FASTCALL | METH_KEYWORDS,
+       run_doc.c_str()},
+      {"_run_under", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_under_fastcall)),
+       METH_FASTCALL | METH_KEYWORDS, run_under_doc.c_str()},
+  };
+  for (PyMethodDef& def : run_defs) {
+    py::object method =
+        py::reinterpret_steal<py::object>(PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def));
+    if (!method) throw py::error_already_set();
+    cls.attr(def.ml_name) = method;
+  }
 }
 
 }  // namespace ortbind

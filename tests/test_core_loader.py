@@ -117,5 +117,5 @@ def test_run_signature_is_the_documented_one() -> None:
     expected = "(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None)"
     assert str(inspect.signature(session.run)) == expected
     checked = inspect.signature(session.with_contract().run).parameters
-    assert list(checked) == ["feeds", "outputs", "out", "timeout", "cancel", "contract"]
+    assert list(checked) == ["feeds", "outputs", "out", "timeout", "cancel"]
     assert inspect.signature(ortbind.Env).parameters["log_level"].default == "warning"

@@ -104,6 +104,16 @@ class Session:
         cancel: CancelToken | None = None,
         contract: CompiledContract | None = None,
     ) -> Result: ...
+    def _run_under(
+        self,
+        compiled: CompiledContract,
+        feeds: Mapping[str, Any] | Any,
+        outputs: Sequence[str] | None = None,
+        *,
+        out: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

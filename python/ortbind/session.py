@@ -317,7 +317,7 @@ class CheckedSession:
         self._session = session
         self._contract = contract
         self._compiled = contract.compile(session)
-        self.run = functools.partial(session.run, contract=self._compiled)
+        self.run = functools.partial(session._run_under, self._compiled)
 
     @property
     def session(self) -> Session:
