@@ -148,5 +148,6 @@ void bind_env(py::module_& m);
 void bind_contract(py::module_& m);
 void bind_cancel(py::module_& m);
 void bind_session(py::module_& m);
+void bind_binding(py::module_& m);
 
 }  // namespace ortbind

@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   ortbind::bind_contract(m);
   ortbind::bind_cancel(m);
   ortbind::bind_session(m);
+  ortbind::bind_binding(m);
 }

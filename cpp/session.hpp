@@ -61,7 +61,11 @@ struct Call {
   std::optional<Bindings> bindings;
 };
 
+// timeout= and cancel= of a run, read into its request.
+void read_stop_arguments(Request& request, py::handle timeout, py::handle cancel);
+
 struct AsyncCall;  // session_async.cpp
+class Binding;     // binding.cpp
 
 class Session {
  public:
@@ -117,14 +121,18 @@ class Session {
   size_t input_index(PyObject* key) const { return lookup(key, input_index_, input_names_, "input"); }
   size_t output_index(PyObject* key) const { return lookup(key, output_index_, output_names_, "output"); }
   Request parse_request(py::handle outputs, py::handle timeout, py::handle cancel, py::handle contract_arg) const;
-  void gather(Call& call, py::handle feeds, const Request& request);
-  void add_input(size_t index, PyObject* value, Call& call);
+  void gather_inputs(Call& call, py::handle feeds, const std::vector<char>* prebound = nullptr);
+  void select_outputs(Call& call, const Request& request);
+  void add_input(size_t index, PyObject* value, Call& call, const std::vector<char>* prebound);
   void bind_preallocated(py::handle out, Call& call);
-  py::object collect(Call& call);
+  // `keys`: a dict of the result's keys in order (values None), or null to insert them one by one.
+  py::object collect(Call& call, PyObject* keys = nullptr);
+  static constexpr size_t kKeysTemplateFrom = 8;  // outputs; below it, inserting is as fast
 
   // session_async.cpp
   static void on_async_done(void* user_data, OrtValue** outputs, size_t n_outputs, OrtStatusPtr status);
   friend struct AsyncCall;
+  friend class Binding;  // runs the session through its own OrtIoBindings
 
   // Declared first, destroyed last: the environment outlives the session that runs in it.
   std::shared_ptr<EnvCore> env_;
@@ -134,6 +142,7 @@ class Session {
   std::vector<ValueType> input_types_, output_types_;
   py::dict input_index_, output_index_;  // name -> position, looked up with the caller's str
   std::vector<py::str> output_keys_;     // the result's keys, made once
+  py::dict all_keys_;                    // every output's key in the model's order, values None
   std::shared_ptr<Contract> contract_;   // the model's contract, set by the Python layer
   // Runs hold it shared for the length of Run; close() takes it exclusively, so it waits for runs
   // in flight and never frees the session under one.

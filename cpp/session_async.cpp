@@ -72,7 +72,8 @@ void Session::run_async(py::handle self, py::handle feeds, py::handle outputs, p
   Request request = parse_request(outputs, timeout, cancel, contract_arg);
   auto async = std::make_unique<AsyncCall>(this, self, callback, request);
   Call& call = async->call;
-  gather(call, feeds, request);
+  gather_inputs(call, feeds);
+  select_outputs(call, request);
   async->stop->start();
   async->counted.emplace(async_runs_);
   StatusGuard status;

@@ -2,83 +2,32 @@
 // METH_FASTCALL method with its own argument parser.
 #include "session.hpp"
 
+#include "binding.hpp"
+#include "fastcall.hpp"
+
 namespace ortbind {
 namespace {
 
 Session& session_of(py::handle self) { return native<Session>(self, "ortbind.Session"); }
 
-// Session.run as a METH_FASTCALL method: pybind11's general dispatcher allocates argument vectors
-// on every call, and run is the hot path. Same signature as documented:
-// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None).
-// The run signature, written once: the parser below and the docstring's text signature (which
-// inspect.signature reads, and stubtest checks _core.pyi against) both come from this table.
+// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None), written once:
+// the parser and the docstring's text signature both come from this table.
 constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "contract"};
-constexpr Py_ssize_t kCount = 6;
-constexpr Py_ssize_t kPositional = 2;
-constexpr Py_ssize_t kRequired = 1;
-
+constexpr FastcallSignature kRun{"run", kNames, 6, 2, 1};
 constexpr Py_ssize_t kContract = 5;
-
-// `first` names a leading positional parameter (_run_under's contract); `count` parameters of the
-// table follow it.
-std::string run_signature(const char* first, Py_ssize_t count) {
-  std::string text = std::string("($self") + first;
-  for (Py_ssize_t i = 0; i < count; ++i) {
-    if (i == kPositional) text += ", *";
-    text += std::string(", ") + kNames[i] + (i < kRequired ? "" : "=None");
-  }
-  return text + ")";
-}
 
 // The one parser of run's arguments; `contract`, when given, is the contract of a CheckedSession
 // (then the keyword is not accepted).
 PyObject* parse_and_run(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                         PyObject* contract) {
-  const Py_ssize_t count = contract != nullptr ? kContract : kCount;
-  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, contract};
-  if (nargs > kPositional) {
-    PyErr_Format(PyExc_TypeError, "run() takes at most 2 positional arguments (feeds, outputs), %zd given", nargs);
-    return nullptr;
-  }
-  for (Py_ssize_t i = 0; i < nargs; ++i) values[i] = args[i];
-  const Py_ssize_t n_keywords = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
-  for (Py_ssize_t k = 0; k < n_keywords; ++k) {
-    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
-    Py_ssize_t slot = -1;
-    for (Py_ssize_t j = 0; j < count; ++j) {
-      if (PyUnicode_CompareWithASCIIString(key, kNames[j]) == 0) slot = j;
-    }
-    if (slot < 0) {
-      PyErr_Format(PyExc_TypeError, "run() got an unexpected keyword argument %R", key);
-      return nullptr;
-    }
-    if (values[slot] != nullptr) {
-      PyErr_Format(PyExc_TypeError, "run() got multiple values for argument '%s'", kNames[slot]);
-      return nullptr;
-    }
-    values[slot] = args[nargs + k];
-  }
-  if (values[0] == nullptr) {
-    PyErr_SetString(PyExc_TypeError, "run() missing required argument 'feeds'");
-    return nullptr;
-  }
-  for (auto& value : values)
-    if (value == nullptr) value = Py_None;
-  try {
-    // The method descriptor has already checked that self is a Session; only whether __init__ ran
-    // remains, looked up with the type's record found once.
-    static py::detail::type_info* const type = py::detail::get_type_info(typeid(Session));
-    auto holder = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder(type);
-    Session& session = holder && holder.holder_constructed() && holder.value_ptr() != nullptr
-                           ? *static_cast<Session*>(holder.value_ptr())
-                           : session_of(self);
-    return session.run(values[0], values[1], values[2], values[3], values[4], values[5]).release().ptr();
-  } catch (py::error_already_set& error) {
-    error.restore();
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-  }
-  return nullptr;
+  PyObject* values[6];
+  const Py_ssize_t count = contract != nullptr ? kContract : kRun.count;
+  if (!parse_fastcall(kRun, count, args, nargs, kwnames, values)) return nullptr;
+  if (contract != nullptr) values[kContract] = contract;
+  return fastcall_result([&] {
+    Session& session = fastcall_self<Session>(self, "ortbind.Session");
+    return session.run(values[0], values[1], values[2], values[3], values[4], values[5]);
+  });
 }
 
 PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
@@ -150,6 +99,16 @@ void bind_session(py::module_& m) {
           "_compile_contract(self, inputs, outputs, symbols, check_computed)\n--\n\n"
           "A CompiledContract for this session (see ortbind.contracts).")
       .def(
+          "bind",
+          [](py::handle self, py::handle outputs, py::handle out, py::handle inputs, py::handle contract) {
+            return std::make_unique<Binding>(self, outputs, out, inputs, contract);
+          },
+          py::arg("outputs") = py::none(), py::kw_only(), py::arg("out") = py::none(), py::arg("inputs") = py::none(),
+          py::arg("contract") = py::none(),
+          "bind(self, outputs=None, *, out=None, inputs=None, contract=None)\n--\n\n"
+          "A Binding: the bound path for repeated runs (inputs bound once to arrays refilled in place, outputs "
+          "preallocated or left to ONNX Runtime).")
+      .def(
           "_run_async",
           [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
              py::handle contract, py::handle callback) {
@@ -160,23 +119,18 @@ void bind_session(py::module_& m) {
           "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, contract=None, callback)\n--\n\n"
           "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.");
 
-  static const std::string run_doc = "run" + run_signature("", kCount) +
+  static const std::string run_doc = "run" + fastcall_text_signature(kRun, "", kRun.count) +
                                      "\n--\n\nRuns the model: feeds maps input names to values; outputs names "
                                      "the outputs wanted, in order.";
-  static const std::string run_under_doc =
-      "_run_under" + run_signature(", compiled", kContract) + "\n--\n\nrun(...) under a compiled contract given first.";
+  static const std::string run_under_doc = "_run_under" + fastcall_text_signature(kRun, ", compiled", kContract) +
+                                           "\n--\n\nrun(...) under a compiled contract given first.";
   static PyMethodDef run_defs[] = {
       {"run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_fastcall)), METH_FASTCALL | METH_KEYWORDS,
        run_doc.c_str()},
       {"_run_under", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(run_under_fastcall)),
        METH_FASTCALL | METH_KEYWORDS, run_under_doc.c_str()},
   };
-  for (PyMethodDef& def : run_defs) {
-    py::object method =
-        py::reinterpret_steal<py::object>(PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def));
-    if (!method) throw py::error_already_set();
-    cls.attr(def.ml_name) = method;
-  }
+  for (PyMethodDef& def : run_defs) add_fastcall_method(cls, def);
 }
 
 }  // namespace ortbind

@@ -176,6 +176,7 @@ void Session::describe_signature() {
     output_types_.push_back(describe_type(session_.GetOutputTypeInfo(i).GetConst()));
     output_keys_.emplace_back(model_text(output_names_.back()));
     output_index[output_keys_.back()] = i;
+    all_keys_[output_keys_.back()] = py::none();
   }
   // Pointers into the strings above: built after every string is in place.
   for (const auto& name : input_names_) input_name_ptrs_.push_back(name.c_str());

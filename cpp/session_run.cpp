@@ -27,7 +27,8 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
   ensure_open();
   Request request = parse_request(outputs, timeout, cancel, contract_arg);
   Call call(input_names_.size(), request);
-  gather(call, feeds, request);
+  gather_inputs(call, feeds);
+  select_outputs(call, request);
   if (!out.is_none()) bind_preallocated(out, call);
 
   StopControl stop(RunThread::kCaller, request.token, request.timeout);
@@ -43,7 +44,7 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
     stop.raise_if_stopped();
     check(status.release());
   }
-  return collect(call);
+  return collect(call, request.requested || call.selected.size() < kKeysTemplateFrom ? nullptr : all_keys_.ptr());
 }
 
 size_t Session::lookup(PyObject* key, const py::dict& index, const std::vector<std::string>& names,
@@ -62,6 +63,21 @@ size_t Session::lookup(PyObject* key, const py::dict& index, const std::vector<s
   return PyLong_AsSize_t(found);
 }
 
+void read_stop_arguments(Request& request, py::handle timeout, py::handle cancel) {
+  if (!cancel.is_none()) {
+    if (!py::isinstance<CancelToken>(cancel))
+      fail(Problem::Kind, std::string("cancel must be a CancelToken, not ") + Py_TYPE(cancel.ptr())->tp_name);
+    request.token = native_shared<CancelToken>(cancel, "ortbind.CancelToken");
+  }
+  if (!timeout.is_none()) {
+    if (PyBool_Check(timeout.ptr()) || !(PyFloat_Check(timeout.ptr()) || PyLong_Check(timeout.ptr())))
+      fail(Problem::Kind, std::string("timeout must be a number of seconds, not ") + Py_TYPE(timeout.ptr())->tp_name);
+    request.timeout = timeout.cast<double>();
+    if (!(request.timeout >= 0.0 && request.timeout < 1e9))
+      fail(Problem::Value, "timeout must be a number of seconds >= 0, not " + py::repr(timeout).cast<std::string>());
+  }
+}
+
 Request Session::parse_request(py::handle outputs, py::handle timeout, py::handle cancel,
                                py::handle contract_arg) const {
   Request request;
@@ -76,18 +92,7 @@ Request Session::parse_request(py::handle outputs, py::handle timeout, py::handl
   request.contract = request.contract_hold.get();
   if (request.contract != nullptr && request.contract->owner != this)
     fail(Problem::Value, "that contract was compiled for another session");
-  if (!cancel.is_none()) {
-    if (!py::isinstance<CancelToken>(cancel))
-      fail(Problem::Kind, std::string("cancel must be a CancelToken, not ") + Py_TYPE(cancel.ptr())->tp_name);
-    request.token = native_shared<CancelToken>(cancel, "ortbind.CancelToken");
-  }
-  if (!timeout.is_none()) {
-    if (PyBool_Check(timeout.ptr()) || !(PyFloat_Check(timeout.ptr()) || PyLong_Check(timeout.ptr())))
-      fail(Problem::Kind, std::string("timeout must be a number of seconds, not ") + Py_TYPE(timeout.ptr())->tp_name);
-    request.timeout = timeout.cast<double>();
-    if (!(request.timeout >= 0.0 && request.timeout < 1e9))
-      fail(Problem::Value, "timeout must be a number of seconds >= 0, not " + py::repr(timeout).cast<std::string>());
-  }
+  read_stop_arguments(request, timeout, cancel);
   request.n_outputs = output_names_.size();
   if (!outputs.is_none()) {
     if (py::isinstance<py::str>(outputs) || py::isinstance<py::bytes>(outputs))
@@ -100,9 +105,9 @@ Request Session::parse_request(py::handle outputs, py::handle timeout, py::handl
   return request;
 }
 
-// Converts the feeds into the call's input values (checking the contract) and resolves the
-// requested outputs.
-void Session::gather(Call& call, py::handle feeds, const Request& request) {
+// Converts the feeds into the call's input values (checking the contract). Inputs marked in
+// `prebound` (a Binding's inputs bound once) are neither taken from the feeds nor missing.
+void Session::gather_inputs(Call& call, py::handle feeds, const std::vector<char>* prebound) {
   const size_t n_inputs = input_names_.size();
   if (PyDict_Check(feeds.ptr())) {
     PyObject* key = nullptr;
@@ -112,14 +117,14 @@ void Session::gather(Call& call, py::handle feeds, const Request& request) {
       // Owned for the call: converting a value may run Python code that changes the dict.
       py::object owned_key = py::reinterpret_borrow<py::object>(key);
       py::object owned_value = py::reinterpret_borrow<py::object>(value);
-      add_input(input_index(key), value, call);
+      add_input(input_index(key), value, call, prebound);
     }
   } else if (PyArray_Check(feeds.ptr()) && n_inputs == 1) {
-    add_input(0, feeds.ptr(), call);
+    add_input(0, feeds.ptr(), call, prebound);
   } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
     for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {
       auto pair = item.cast<py::tuple>();
-      add_input(input_index(pair[0].ptr()), pair[1].ptr(), call);
+      add_input(input_index(pair[0].ptr()), pair[1].ptr(), call, prebound);
     }
   } else {
     fail(Problem::Kind, std::string("feeds must be a dict of input name to value") +
@@ -136,7 +141,7 @@ void Session::gather(Call& call, py::handle feeds, const Request& request) {
       call.inputs[call.n_run_inputs] = call.inputs[i];
       if (call.n_run_inputs != i) call.inputs[i] = nullptr;
       ++call.n_run_inputs;
-    } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL) {
+    } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL && (prebound == nullptr || !(*prebound)[i])) {
       missing.push_back(input_names_[i]);
     }
   }
@@ -144,8 +149,10 @@ void Session::gather(Call& call, py::handle feeds, const Request& request) {
     fail(Problem::Name,
          py::module_::import("ortbind._convert").attr("missing_message")(missing, input_names_).cast<std::string>());
   }
+}
 
-  // Outputs: the model's order, or the caller's.
+// The outputs the run computes: the model's order, or the caller's.
+void Session::select_outputs(Call& call, const Request& request) {
   for (size_t k = 0; k < request.n_outputs; ++k) {
     if (!request.requested) {
       call.selected[k] = k;
@@ -159,8 +166,11 @@ void Session::gather(Call& call, py::handle feeds, const Request& request) {
   }
 }
 
-void Session::add_input(size_t index, PyObject* value, Call& call) {
+void Session::add_input(size_t index, PyObject* value, Call& call, const std::vector<char>* prebound) {
   if (call.inputs[index] != nullptr) fail(Problem::Name, "input " + quoted(input_names_[index]) + " is given twice");
+  if (prebound != nullptr && (*prebound)[index])
+    fail(Problem::Name, "input " + quoted(input_names_[index]) +
+                            " is bound once to an array of this binding; refill that array in place instead");
   const ValueType& type = input_types_[index];
   if (type.kind == ONNX_TYPE_OPTIONAL && value == Py_None) return;  // absent: left out of the run
   if (type.kind != ONNX_TYPE_TENSOR) {
@@ -204,6 +214,11 @@ void Session::bind_preallocated(py::handle out, Call& call) {
     if (type.kind != ONNX_TYPE_TENSOR || type.element == ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING)
       fail(Problem::Kind,
            "output " + quoted(name) + " is a " + type.describe() + "; only numeric tensors can be preallocated");
+    // ONNX Runtime writes sub-byte elements packed; the array holds one per byte, so the run would
+    // write into a packed copy and leave the caller's array as it was.
+    if (packed_bits(type.element) != 0)
+      fail(Problem::Kind, "output " + quoted(name) + " is " + element_name(type.element) +
+                              ", which ONNX Runtime packs below a byte; it cannot be preallocated");
     if (!PyArray_Check(value))
       fail(Problem::Kind, "out[" + quoted(name) + "] must be a numpy array, not " + Py_TYPE(value)->tp_name);
     auto* arr = reinterpret_cast<PyArrayObject*>(value);
@@ -226,13 +241,17 @@ void Session::bind_preallocated(py::handle out, Call& call) {
 // The outputs as a Result (or dict) in the requested order, each computed output taking ownership
 // of its OrtValue. A computed output that breaks the user's declared contract raises
 // OutputShapeError here, after the run, carrying the complete result.
-py::object Session::collect(Call& call) {
+py::object Session::collect(Call& call, PyObject* keys) {
   auto& selected = call.selected;
   py::object result =
       g_result_type != nullptr
           ? py::reinterpret_steal<py::object>(PyDict_Type.tp_new(g_result_type, empty_args().ptr(), nullptr))
           : py::reinterpret_steal<py::object>(PyDict_New());
   if (!result) throw py::error_already_set();
+  // Many outputs: the keys in order, cloned in one step from a dict made once (CPython copies a
+  // compact dict's table into an empty one whole), so that setting each value below neither grows
+  // nor rehashes the table.
+  if (keys != nullptr && PyDict_Update(result.ptr(), keys) != 0) throw py::error_already_set();
   std::optional<std::string> broken;
   for (size_t k = 0; k < selected.size(); ++k) {
     const size_t index = selected[k];

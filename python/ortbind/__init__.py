@@ -20,6 +20,7 @@ import importlib.metadata
 
 from . import errors, runtime
 from ._core import (
+    Binding,
     Cancelled,
     CancelToken,
     ClosedError,
@@ -46,6 +47,7 @@ _core._set_result_type(Result)
 __version__ = importlib.metadata.version("ortbind")
 
 __all__ = [
+    "Binding",
     "CancelToken",
     "Cancelled",
     "CheckedSession",

@@ -114,6 +114,14 @@ class Session:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
     ) -> Result: ...
+    def bind(
+        self,
+        outputs: Sequence[str] | None = None,
+        *,
+        out: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        contract: CompiledContract | None = None,
+    ) -> Binding: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
@@ -139,3 +147,18 @@ class Session:
         symbols: Sequence[tuple[str, int, int | None]],
         check_computed: Sequence[bool],
     ) -> CompiledContract: ...
+
+class Binding:
+    def run(
+        self,
+        feeds: Mapping[str, Any] | Any = None,
+        *,
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result: ...
+    @property
+    def inputs(self) -> tuple[str, ...]: ...
+    @property
+    def outputs(self) -> tuple[str, ...]: ...
+    @property
+    def session(self) -> Session: ...

@@ -339,6 +339,16 @@ class CheckedSession:
     def closed(self) -> bool:
         return self._session.closed
 
+    def bind(
+        self,
+        outputs: Sequence[str] | None = None,
+        *,
+        out: Mapping[str, np.ndarray[Any, Any]] | None = None,
+        inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
+    ) -> _core.Binding:
+        """``Session.bind`` under this contract: every run of the binding checks it."""
+        return self._session.bind(outputs, out=out, inputs=inputs, contract=self._compiled)
+
     async def run_async(
         self,
         feeds: Mapping[str, Any],
