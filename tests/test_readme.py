@@ -55,3 +55,11 @@ def test_readme_examples_run(tmp_path: Path, capsys: Any) -> None:
 
     x = da.from_array(np.ones((8, 64), np.float32), chunks=(4, 64))
     assert third["score_dataset"](session, x).compute(scheduler="synchronous").shape == (8, 10)
+
+
+def test_readme_bound_path_example_runs() -> None:
+    (fourth,) = (_namespace(b) for b in examples()[3:4])
+    session = ortbind.Session(models.mlp())
+    rows = [np.full(64, k, np.float32) for k in range(3)]
+    expected = [int(session.run({"x": row[None]})["probs"].argmax()) for row in rows]
+    assert fourth["score_rows"](session, rows) == expected
