@@ -178,6 +178,9 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel)
     stop.start();
     status.reset(api().RunWithBinding(session_.session_, stop.options(), slot.io));
     stop.stop();
+    // A failed run may leave outputs allocated in the binding, which the next run would try to
+    // reuse whatever their shape: bind everything afresh next time.
+    if (status.failed()) slot.prepared = false;
     if (status.failed() || !computes_) return;
     status.reset(api().GetBoundOutputValues(slot.io, produced.allocator, &produced.values, &produced.count));
     if (status.failed()) return;
