@@ -259,7 +259,9 @@ py::object Session::collect(Call& call, PyObject* keys) {
     if (call.preallocated[k] != nullptr) {
       value = py::reinterpret_borrow<py::object>(call.preallocated[k]);
     } else {
-      value = value_to_python(call.results.take(k), "output", output_names_[index]);
+      value = output_types_[index].kind == ONNX_TYPE_TENSOR
+                  ? tensor_to_python(call.results.take(k), "output", output_names_[index])
+                  : value_to_python(call.results.take(k), "output", output_names_[index]);
     }
     if (call.contract != nullptr && call.contract->check_computed[index] && call.preallocated[k] == nullptr &&
         !broken && PyArray_Check(value.ptr())) {

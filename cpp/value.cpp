@@ -95,6 +95,14 @@ py::object string_tensor_to_python(OrtValue* value, const std::vector<int64_t>& 
   return convert_module().attr("string_array")(items, py::cast(dims));
 }
 
+OwnedValue child_value(OrtValue* parent, int index) {
+  OrtValue* child = nullptr;
+  check(api().GetValue(parent, index, default_allocator(), &child));
+  return OwnedValue(child);
+}
+
+}  // namespace
+
 py::object tensor_to_python(OwnedValue value, const char* role, const std::string& name) {
   OrtTensorTypeAndShapeInfo* info = nullptr;
   check(api().GetTensorTypeAndShape(value.get(), &info));
@@ -156,14 +164,6 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
     throw py::error_already_set();
   return result;
 }
-
-OwnedValue child_value(OrtValue* parent, int index) {
-  OrtValue* child = nullptr;
-  check(api().GetValue(parent, index, default_allocator(), &child));
-  return OwnedValue(child);
-}
-
-}  // namespace
 
 const OrtMemoryInfo* cpu_memory() {
   // Made once, never released: every wrapped input in every thread refers to it.

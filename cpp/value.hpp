@@ -76,4 +76,8 @@ OrtValue* empty_sequence(const ValueType& type, const std::string& what);
 // sequences lists, maps dicts, an absent optional None.
 py::object value_to_python(OwnedValue value, const char* role, const std::string& name);
 
+// value_to_python for a value known to be a tensor (a model's declared tensor output): two runtime
+// calls fewer per output.
+py::object tensor_to_python(OwnedValue value, const char* role, const std::string& name);
+
 }  // namespace ortbind

@@ -333,3 +333,14 @@ def test_memory_is_flat_over_bound_runs_with_fresh_inputs() -> None:
     growth = psutil.Process().memory_info().rss - before
     # 1,500 calls of each, fresh 6 KiB inputs each time: a leak of the inputs alone would be ~18 MiB.
     assert growth < 2 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB"
+
+
+def test_a_failed_bound_run_leaves_the_binding_usable() -> None:
+    session = ortbind.Session(models.add(shape=[None, None]))
+    binding = session.bind()
+    ok = binding.run({"x": np.ones((2, 3), F32), "y": np.ones((2, 3), F32)})["z"]
+    with pytest.raises(ortbind.Error):
+        binding.run({"x": np.ones((2, 3), F32), "y": np.ones((4, 5), F32)})  # broadcast fails in the run
+    after = binding.run({"x": np.ones((1, 7), F32), "y": np.full((1, 7), 2, F32)})["z"]
+    assert after.tolist() == [[3.0] * 7]
+    assert ok.tolist() == [[2.0] * 3] * 2
