@@ -241,9 +241,10 @@ PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
 }  // namespace
 
 void bind_binding(py::module_& m) {
-  py::class_<Binding> cls(m, "Binding",
-                          "A session's bound path, made by Session.bind(): runs through an ONNX Runtime I/O "
-                          "binding kept across calls, one per thread.");
+  py::class_<Binding> cls(
+      m, "Binding",
+      "Binding()\n--\n\nA session's bound path, made by Session.bind(): runs through an ONNX Runtime I/O "
+      "binding kept across calls, one per thread.");
   cls.def_property_readonly(
          "inputs", [](const Binding& b) { return b.bound_inputs(); }, "The inputs bound once, by name.")
       .def_property_readonly(

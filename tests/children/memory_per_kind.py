@@ -43,6 +43,10 @@ def main() -> None:
     optionals = ortbind.Session(models.optional_model())
     checked = ortbind.Session(models.identity(shape=["n"])).with_contract(dims={"n": (1, 1 << 20)})
     loop = asyncio.new_event_loop()
+    bound = identity.bind()
+    bound_strings = strings.bind()
+    bound_x = fresh_floats()
+    bound_once = identity.bind(inputs={"x": bound_x}, out={"y": np.empty_like(bound_x)})
 
     def with_out() -> object:
         x = fresh_floats()
@@ -60,6 +64,9 @@ def main() -> None:
         "out": (with_out, 1.0),
         "run_async": (lambda: loop.run_until_complete(identity.run_async({"x": fresh_floats()})), 0.5),
         "contract": (lambda: checked.run({"x": fresh_floats()}), 0.5),
+        "bound": (lambda: bound.run({"x": fresh_floats()}), 0.5),
+        "bound_string": (lambda: bound_strings.run({"text": fresh_strings()}), 0.4),
+        "bound_once": (bound_once.run, 0.0),
     }
     growth: dict[str, list[float]] = {}
     for kind, (run, mib_per_run) in kinds.items():
