@@ -140,7 +140,7 @@ def _table(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    return str(tabulate(rows, headers=header, tablefmt="github", disable_numparse=True))
+    return str(tabulate(rows, headers=header, tablefmt="pipe", disable_numparse=True))
 
 
 def _terminal_table(header: list[str], rows: list[list[str]]) -> str:

@@ -79,7 +79,7 @@ def test_info_shows_contract_metadata_opsets_and_providers(tmp_path, capsys) -> 
     assert "test-exporter" in out and "author=tests" in out
     assert "ai.onnx 17" in out
     assert "weights.bin (512 B, 1 tensors)" in out
-    assert "named dims: batch" in out
+    assert "named dims: batch (--dim NAME=SIZE sizes any of them; other dims are 1)" in out
     assert "CPUExecutionProvider" in out
 
 
@@ -97,7 +97,7 @@ def test_info_json_has_every_fact(tmp_path, capsys) -> None:
             "declared_shape": ["batch", 16],
         }
     ]
-    assert facts["named_dims"] == ["batch"]
+    assert facts["named_dims"] == ["batch"] and facts["placeholder_dims"] == []
     assert facts["metadata"]["producer"] == "test-exporter" and facts["metadata"]["custom"] == {"author": "tests"}
     assert facts["onnx"]["opsets"] == {"ai.onnx": 17}
     assert facts["onnx"]["external_data"] == [{"file": "weights.bin", "tensors": 1, "size": 512}]
@@ -109,6 +109,7 @@ def test_info_on_a_real_model_shows_placeholders_as_unknown(capsys) -> None:
     assert main(["info", str(path)]) == 0
     out = capsys.readouterr().out
     assert "float32[?, 1536]" in out and "[unk__122, 1536]" in out
+    assert "named dims: none; placeholder names, unknown dims (?) to the contract: unk__122, unk__123" in out
     assert "tf2onnx" in out and "ai.onnx 13" in out
 
 
@@ -245,7 +246,7 @@ MISTAKES: dict[str, tuple[Callable[[Path, Path], list[str]], str]] = {
     ),
     "--dim names no dim": (
         lambda tmp, model: ["check", str(model), "--dim", "seq=4"],
-        "--dim seq: the model has no dim named 'seq'; its named dims: batch",
+        "--dim seq: the model has no dim named 'seq'; its dim names: batch",
     ),
     "--dim not a number": (lambda tmp, model: ["check", str(model), "--dim", "batch=two"], "expected NAME=SIZE"),
     "--shape wrong rank": (

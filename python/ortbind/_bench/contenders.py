@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,6 @@ class Target:
     name: str = "model"
     # The official binding's log level (3: errors; 4: fatal only, where errors are reported anyway).
     ort_log_severity: int = 3
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,7 +212,3 @@ def make(spec: ContenderSpec, target: Target) -> Contender:
 def references(names: list[str]) -> list[str]:
     """The references ratios are taken to: the floors and the official binding's run, those present."""
     return [r for r in ("floor", "floor_bind", "ort") if r in names]
-
-
-def floor_path_hint() -> Path:
-    return Path(__file__).with_name("floor.cpp")

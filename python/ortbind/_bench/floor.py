@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,9 @@ def find_headers() -> Path | None:
     return next((c for c in candidates if (c / HEADER).is_file()), None)
 
 
-def build_floor(cache: Path | None = None) -> FloorBuild:
-    """Compiles the floor (once per source, headers and compiler) into ``cache``."""
+def build_floor(cache: Path | None = None, announce: Callable[[], None] | None = None) -> FloorBuild:
+    """Compiles the floor (once per source, headers and compiler) into ``cache``; ``announce`` is
+    called first when it must really compile (some seconds)."""
     compiler = os.environ.get("CXX") or "c++"
     compiler_path = shutil.which(compiler)
     if compiler_path is None:
@@ -76,6 +77,8 @@ def build_floor(cache: Path | None = None) -> FloorBuild:
     if binary.is_file():
         return FloorBuild(binary)
     folder.mkdir(parents=True, exist_ok=True)
+    if announce is not None:
+        announce()
     # Compiled under a name of its own, then moved: a concurrent build never runs half a file.
     partial = folder / f".floor.{os.getpid()}"
     command = [compiler, "-O2", "-std=c++17", "-isystem", str(headers), str(SOURCE), "-o", str(partial), "-ldl"]

@@ -147,7 +147,7 @@ def make_feeds(
     for name in dims:
         if name not in names:
             known = ", ".join(names) if names else "none (every dim is fixed or unnamed; use --shape INPUT=D1xD2x...)"
-            raise UsageError(f"--dim {name}: the model has no dim named {name!r}; its named dims: {known}")
+            raise UsageError(f"--dim {name}: the model has no dim named {name!r}; its dim names: {known}")
     inputs = {spec.name: spec for spec in session.inputs}
     for name in (*shapes, *given):
         if name not in inputs:
@@ -164,9 +164,10 @@ def make_feeds(
             arrays[name] = given[name]
             continue
         if spec.kind != "tensor" or spec.dtype is None:
+            what = "tensors" if spec.kind == "tensor" else "tensors only (an .npz file holds nothing else)"
             raise UsageError(
-                f"input {name!r} is a {spec.type}: random values are made for tensors of numpy's types only; "
-                "give it in --feeds FILE.npz"
+                f"input {name!r} has type {spec.type}: the command line feeds {what}"
+                + ("; give this one in --feeds FILE.npz" if spec.kind == "tensor" else "")
             )
         if name in shapes:
             shape = shapes[name]

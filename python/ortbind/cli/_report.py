@@ -44,11 +44,12 @@ def _profile_rows(rows: list[Row], per_node: bool) -> tuple[list[str], list[list
 def profile_tables(profile: Profile, *, limit: int, markdown: bool) -> str:
     from tabulate import tabulate
 
-    fmt = "github" if markdown else "simple"
+    fmt = "pipe" if markdown else "simple"
     covered = f"{100 * profile.kernel_us / profile.run_us:.0f}%" if profile.run_us else "-"
     intro = (
         f"ONNX Runtime's profiler over {profile.runs} runs (after one warm-up run): kernels took {covered} of the "
-        f"time ONNX Runtime measured for the runs ({_us(profile.run_us / max(profile.runs, 1))} µs per run)."
+        f"time ONNX Runtime measured for the runs ({_us(profile.run_us / max(profile.runs, 1))} µs per profiled run; "
+        "the profiler slows each run down, so read the shares rather than the times)."
     )
     parts = [intro, ""]
     for per_node, title in ((False, "per operator type"), (True, "per node")):
@@ -80,7 +81,12 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     low = min(min(s) for s in samples)
     high = max(max(s) for s in samples)
     if high > 20 * low:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.invert_yaxis()
     ax.set_xlabel("µs per call (box: quartiles, whiskers: 1st and 99th percentiles)")
     model = Path(results["model"])
@@ -121,7 +127,15 @@ def write_report(results: dict[str, Any], out: Path, profile: Profile | None) ->
         "",
         "## Results (µs per call)",
         "",
-        str(tabulate(rows, headers=header, tablefmt="github", disable_numparse=True)),
+        str(
+            tabulate(
+                rows,
+                headers=header,
+                tablefmt="pipe",
+                disable_numparse=True,
+                colalign=["left"] + ["right"] * (len(header) - 1),
+            )
+        ),
         "",
     ]
     fastest = results["fastest"]["ortbind_over_ort"]

@@ -40,10 +40,10 @@ def parse_contenders(text: str) -> list[str]:
 
 
 def _profile_calls(duration_s: float, per_call_us: float, nodes: int | None) -> int:
-    """Runs to profile: about a quarter of the timed duration, within what keeps the profile's JSON
-    (one event per node per run) to a few hundred thousand events."""
-    calls = int(0.25 * duration_s * 1e6 / max(per_call_us, 1.0))
-    limit = 500 if nodes is None else max(5, 200_000 // max(nodes, 1))
+    """Runs to profile: about a tenth of the timed duration (a profiled run is slower), at most 1000,
+    and within what keeps the profile's JSON (one event per node per run) under 200,000 events."""
+    calls = int(0.1 * duration_s * 1e6 / max(per_call_us, 1.0))
+    limit = 500 if nodes is None else min(1000, max(5, 200_000 // max(nodes, 1)))
     return max(5, min(calls, limit))
 
 
@@ -80,8 +80,11 @@ def run(args: argparse.Namespace) -> int:
 
     floor: FloorBuild | None = None
     if {"floor", "floor_bind"} & set(names):
-        print("building the C++ floor (once per ONNX Runtime headers and compiler)...", file=sys.stderr, flush=True)
-        floor = build_floor()
+        floor = build_floor(
+            announce=lambda: print(
+                "compiling the C++ floor (once per ONNX Runtime headers and compiler)...", file=sys.stderr, flush=True
+            )
+        )
     target = Target(
         path,
         feeds.arrays,
@@ -108,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
                 skipped[name] = str(reason)
         if not made:
             raise UsageError("no contender can run this model: " + "; ".join(f"{n}: {r}" for n, r in skipped.items()))
+        print(
+            f"timing {len(made)} contenders for about {args.duration:g} s (a few calls of each first size the blocks)",
+            file=sys.stderr,
+            flush=True,
+        )
         plan = harness.plan_for_duration(made, args.duration)
         bar = tqdm(
             total=len(made) * (plan.rounds + 1),

@@ -5,6 +5,7 @@ feeds, every output compared bit for bit. Exit status 0 when all are identical, 
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,19 @@ def feeds_for(session: Session, args: argparse.Namespace) -> Feeds:
     return make_feeds(session, dims=dims, shapes=shapes, seed=args.seed, given=given, source=args.feeds or "")
 
 
+_ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ")
+_NESTED = "Non-zero status code returned while running "
+
+
+def run_error(error: BaseException) -> str:
+    """A run's error in one line: the official binding's code prefix dropped, and of ONNX Runtime's
+    nested "while running If node ... while running Pad node ..." only the innermost node."""
+    text = _ORT_PREFIX.sub("", first_line(error))
+    if _NESTED in text:
+        text = text[text.rindex(_NESTED) :]
+    return text
+
+
 def describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         kind = "string" if value.dtype.kind in "OUS" else str(value.dtype)
@@ -79,7 +93,7 @@ def compare_bindings(path: Path, session: Session, feeds: Feeds, threads: int) -
     except _core.ValidationError as error:
         raise UsageError(f"the feeds do not fit the model: {first_line(error)}") from None
     except _core.Error as error:
-        result.ours_error = f"{type(error).__name__}: {first_line(error)}"
+        result.ours_error = run_error(error)
     try:
         official = ort_session(
             Target(path, feeds.arrays, intra_op_threads=threads, inter_op_threads=1, ort_log_severity=4)
@@ -91,12 +105,14 @@ def compare_bindings(path: Path, session: Session, feeds: Feeds, threads: int) -
             values = official.run(None, feeds.arrays)
             result.theirs = {meta.name: value for meta, value in zip(official.get_outputs(), values, strict=True)}
         except Exception as error:
-            result.theirs_error = f"{type(error).__name__}: {first_line(error)}"
+            result.theirs_error = run_error(error)
     if result.ours_error and result.theirs_error:
-        raise UsageError(
-            "both bindings refused these feeds; give valid ones with --feeds FILE.npz (or --dim/--shape). "
-            f"ortbind: {result.ours_error}; onnxruntime: {result.theirs_error}"
+        said = (
+            f"both: {result.ours_error}"
+            if result.ours_error == result.theirs_error
+            else f"ortbind: {result.ours_error}; onnxruntime: {result.theirs_error}"
         )
+        raise UsageError(f"both bindings refused these feeds ({said}); give valid ones with --feeds FILE.npz")
     if not result.ours_error and not result.theirs_error:
         for name in result.outputs:
             result.differences[name] = compare(name, result.ours.get(name), result.theirs.get(name))
@@ -124,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     print()
-    versions = f"ortbind {_core.RUNTIME_VERSION} runtime, onnxruntime {onnxruntime.__version__}"
+    versions = f"ortbind on ONNX Runtime {_core.RUNTIME_VERSION}, onnxruntime {onnxruntime.__version__}"
     if outcome.ours_error or outcome.theirs_error:
         failed, ran = ("ortbind", "onnxruntime") if outcome.ours_error else ("onnxruntime", "ortbind")
         print(f"DIFFERENT: {failed} failed where {ran} ran ({versions})")

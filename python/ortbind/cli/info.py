@@ -11,6 +11,7 @@ from typing import Any
 from .. import _core
 from ..session import Session, ValueSpec
 from ._common import first_line, model_path, open_session, require
+from ._feeds import dim_names
 
 UNSET_VERSION = (1 << 63) - 1  # what ONNX Runtime reports for a model that sets no model_version
 
@@ -91,6 +92,7 @@ def gather(path: Path) -> dict[str, Any]:
             "outputs": [_value(spec, session, False) for spec in session.outputs],
             "contract": str(session.contract),
             "named_dims": list(session.contract.symbols),
+            "placeholder_dims": [d for d in dim_names(session) if d not in session.contract.symbols],
             "metadata": {
                 "producer": metadata.producer,
                 "graph_name": metadata.graph_name,
@@ -165,12 +167,15 @@ def render(facts: dict[str, Any]) -> str:
         table = [(e["name"], e["contract"], _declared(e)) for e in facts[side]]
         lines += ["", f"{side} ({len(table)})"]
         lines.append(str(tabulate(table, headers=["name", "type", "declared dims"], disable_numparse=True)))
-    named = facts["named_dims"]
+    named, placeholders = facts["named_dims"], facts["placeholder_dims"]
+    dims = f"named dims: {', '.join(named) or 'none'}"
+    if placeholders:
+        dims += f"; placeholder names, unknown dims (?) to the contract: {', '.join(placeholders)}"
+    if named or placeholders:
+        dims += " (--dim NAME=SIZE sizes any of them; other dims are 1)"
     lines += [
         "",
-        "named dims: "
-        + (", ".join(named) + " (size them with --dim NAME=SIZE)" if named else "none")
-        + "; ? is a dim the model leaves unknown (converters' placeholders such as unk__12 are unknown dims)",
+        dims,
         f"runtime: ONNX Runtime {runtime['version']} ({runtime['library']}), C API {runtime['api_version']}",
         f"execution providers: {', '.join(runtime['providers'])}",
     ]
