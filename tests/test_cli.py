@@ -161,6 +161,18 @@ def test_check_catches_a_real_difference_exit_1(tmp_path, capsys) -> None:
     assert "DIFFERENT: 1 of 1 outputs differ (y;" in out
 
 
+def test_check_one_binding_failing_is_a_difference_exit_1(tmp_path, capsys) -> None:
+    # bfloat16 feeds (ml_dtypes, from the file): ortbind runs them, the official binding cannot take them.
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    path = write(tmp_path, "bf16.onnx", models.identity(elem=TensorProto.BFLOAT16))
+    feeds = tmp_path / "feeds.npz"
+    np.savez(feeds, x=np.arange(4).astype(ml_dtypes.bfloat16))
+    assert main(["check", str(path), "--feeds", str(feeds)]) == 1
+    out = capsys.readouterr().out
+    assert "x        bfloat16[4]" in out
+    assert "DIFFERENT: onnxruntime failed where ortbind ran" in out
+
+
 def test_compare_reports_one_ulp_with_its_size() -> None:
     theirs = np.linspace(0, 1, 10, dtype=np.float32)
     ours = theirs.copy()
@@ -313,3 +325,39 @@ def test_console_script_and_python_dash_m(model_file) -> None:
     assert json.loads(run.stdout)["inputs"][0]["contract"] == "float32[batch, 64]"
     usage = subprocess.run([sys.executable, "-m", "ortbind", "check"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2 and "usage: ortbind check" in usage.stderr and "Traceback" not in usage.stderr
+
+
+# --- the harness the command and the suite share ----------------------------------------------------
+
+
+def _fake(name: str, ns: int, log: list[str]):
+    from ortbind._bench.harness import Contender
+
+    def block(n: int) -> list[int]:
+        log.append(name)
+        return [ns] * n
+
+    return Contender(name, block)
+
+
+def test_harness_rotates_and_takes_ratios_round_by_round() -> None:
+    from ortbind._bench import harness
+
+    log: list[str] = []
+    made = {"a": _fake("a", 1000, log), "b": _fake("b", 4000, log), "c": _fake("c", 2000, log)}
+    measured = harness.measure(made, warmup=5, rounds=3, calls=7, families={"a": "ortbind", "b": "ort", "c": "ort"})
+    assert log == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]  # warm-up, then A B C, B C A, C A B
+    stats = measured.stats(references=["b"])
+    assert stats["a"]["n"] == 21 and stats["a"]["median_us"] == 1.0 and stats["a"]["ratio_to_b"] == 0.25
+    assert measured.fastest_ratio("ortbind", "ort") == 0.5  # a against the faster of b and c
+    assert measured.difference_us("b", "a") == 3.0
+
+
+def test_harness_sizes_blocks_for_the_duration() -> None:
+    from ortbind._bench import harness
+
+    log: list[str] = []
+    fast = harness.plan_for_duration({"a": _fake("a", 1000, log), "b": _fake("b", 1000, log)}, 1.0)
+    assert fast == harness.Plan(warmup=50, rounds=20, calls=25_000)  # 20 rounds x 2 x 25,000 x 1 µs = 1 s
+    slow = harness.plan_for_duration({"a": _fake("a", 10**9, log), "b": _fake("b", 10**9, log)}, 3.0)
+    assert slow == harness.Plan(warmup=1, rounds=3, calls=1)  # a second per call: the fewest rounds, one call each

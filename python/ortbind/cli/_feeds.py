@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
+from .._convert import numpy_dtype
 from ..contracts import TensorContract
 from ..session import Session, ValueSpec
 from ._common import UsageError
@@ -109,9 +111,28 @@ def _check_fits(name: str, array: np.ndarray[Any, Any], rule: TensorContract | N
     if rule is None:
         return
     got = _dtype_name(array.dtype)
-    if got != rule.dtype:
+    if rule.dtype == "string" or got == "string":
+        same = got == rule.dtype
+    else:
+        try:
+            same = array.dtype == numpy_dtype(rule.dtype)
+        except (TypeError, _core.Error):  # no numpy type for it here (ml_dtypes missing)
+            same = False
+    if not same:
         raise UsageError(f"{origin}: input {name!r} is {got}, the model takes {rule.dtype}")
     _check_shape(name, array.shape, rule, origin)
+
+
+def _ml_dtype_view(array: np.ndarray[Any, Any], rule: TensorContract | None) -> np.ndarray[Any, Any]:
+    """An array of ml_dtypes' types (bfloat16, float8, ...) comes back from an .npz file as raw bytes
+    (numpy writes their dtype as void): typed again as the model's type when the sizes agree."""
+    if rule is None or array.dtype.kind != "V" or array.dtype.names is not None or rule.dtype == "string":
+        return array
+    try:
+        wanted = numpy_dtype(rule.dtype)
+    except (TypeError, _core.Error):
+        return array
+    return array.view(wanted) if wanted.kind == "V" and wanted.itemsize == array.dtype.itemsize else array
 
 
 def _random(spec: ValueSpec, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray[Any, Any]:
@@ -155,6 +176,7 @@ def make_feeds(
             raise UsageError(f"{option}: {name!r} is not an input of the model; its inputs: {', '.join(inputs)}")
     rules = session.contract.inputs
     for name, array in given.items():
+        given[name] = array = _ml_dtype_view(array, rules.get(name))
         _check_fits(name, array, rules.get(name), f"--feeds {source}")
     rng = np.random.default_rng(seed)
     arrays: dict[str, np.ndarray[Any, Any]] = {}
