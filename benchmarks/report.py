@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 TARGETS_TEXT = {
     "add1_vs_floor": "one-element Add: ortbind run within 1.2x of the C++ Run floor",
     "add1_vs_ort": "one-element Add: ortbind run at least 2.2x faster than InferenceSession.run",
@@ -138,19 +140,12 @@ def _table(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    return str(tabulate(rows, headers=header, tablefmt="pipe", disable_numparse=True))
 
 
 def _terminal_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-
-    def line(cells: list[str]) -> str:
-        padded = (c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-        return "  ".join(padded)
-
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+    align = ["left"] + ["right"] * (len(header) - 1)
+    return str(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True, colalign=align))
 
 
 def _detail_rows(results: dict[str, Any]) -> list[list[str]]:

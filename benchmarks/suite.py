@@ -1,9 +1,9 @@
 """Runs the workloads against every contender, interleaved in one process, and writes the report.
 
-Method: each contender is warmed up, then the contenders take turns (A B C, B C A, ...) running
-blocks of calls, each call timed alone; medians and p99 are over all calls of all rounds, ratios are
-the median of per-round ratios. The C++ floor is a child process driven block by block in the same
-rotation.
+Method (ortbind._bench.harness, shared with ``ortbind bench``): each contender is warmed up, then the
+contenders take turns (A B C, B C A, ...) running blocks of calls, each call timed alone; medians and
+p99 are over all calls of all rounds, ratios are the median of per-round ratios. The C++ floor is a
+child process driven block by block in the same rotation.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import os
-import platform
 import subprocess
 import sys
 import threading
@@ -23,6 +21,10 @@ from typing import Any
 import numpy as np
 
 import ortbind
+from ortbind._bench import harness
+from ortbind._bench.floor import FloorBuild
+from ortbind._bench.harness import Contender
+from ortbind._bench.machine import machine_info as _machine_info
 
 from . import contenders as C
 from .report import write_report
@@ -58,64 +60,35 @@ def compare_outputs(workload: Workload) -> dict[str, Any]:
 
 
 def measure(
-    workload: Workload, names: list[str], floor: Path | None, warmup: int, rounds: int, scale: float
+    workload: Workload, names: list[str], floor: FloorBuild | None, warmup: int, rounds: int, scale: float
 ) -> dict[str, Any]:
-    made: dict[str, C.Contender] = {}
+    made: dict[str, Contender] = {}
     skipped = []
-    for name in names:
-        contender = C.make(name, workload, floor)
-        if contender is None:
-            skipped.append(name)
-        else:
-            made[name] = contender
     calls = max(2, int(workload.calls * scale))
-    samples: dict[str, list[int]] = {name: [] for name in made}
-    round_medians: dict[str, list[float]] = {name: [] for name in made}
     try:
-        for contender in made.values():
-            contender.block(max(1, min(warmup, calls * 2)))
-        order = list(made)
-        for r in range(rounds):
-            rotation = order[r % len(order) :] + order[: r % len(order)]
-            for name in rotation:
-                block = made[name].block(calls)
-                samples[name].extend(block)
-                round_medians[name].append(float(np.median(block)))
+        for name in names:
+            contender = C.make(name, workload, floor)
+            if contender is None:
+                skipped.append(name)
+            else:
+                made[name] = contender
+        measured = harness.measure(
+            made, warmup=max(1, min(warmup, calls * 2)), rounds=rounds, calls=calls, families=C.FAMILIES
+        )
     finally:
         for contender in made.values():
             contender.close()
-    stats = {}
-    for name, values in samples.items():
-        array = np.array(values, dtype=np.float64) / 1000.0
-        median = float(np.median(array))
-        stats[name] = {
-            "median_us": median,
-            "p99_us": float(np.percentile(array, 99)),
-            "mean_us": float(array.mean()),
-            "calls_per_s": 1e6 / median if median > 0 else float("inf"),
-            "n": len(values),
-            "samples_ns": values,
-        }
-    # Ratios are taken round by round (each contender's block median over the reference's in the
-    # same round), then their median: this machine's speed shifts for seconds at a time, and a ratio
-    # of medians gathered at different moments would mix those states.
-    rounds_of = {name: np.array(values) for name, values in round_medians.items()}
-    for name in stats:
-        for reference in ("floor", "floor_bind", "ort"):
-            if reference in rounds_of:
-                stats[name][f"ratio_to_{reference}"] = float(np.median(rounds_of[name] / rounds_of[reference]))
-    if "ortbind_unchecked" in rounds_of:
-        for name in ("ortbind", "ortbind_contract"):
-            if name in rounds_of:
-                # What the contract check costs per call, round by round (µs).
-                extra = (rounds_of[name] - rounds_of["ortbind_unchecked"]) / 1000.0
-                stats[name]["minus_unchecked_us"] = float(np.median(extra))
+    stats = measured.stats(references=("floor", "floor_bind", "ort"))
+    for name in ("ortbind", "ortbind_contract"):
+        # What the contract check costs per call, round by round (µs).
+        extra = measured.difference_us(name, "ortbind_unchecked")
+        if extra is not None:
+            stats[name]["minus_unchecked_us"] = extra
     fastest: dict[str, float] = {}
-    ours = [rounds_of[n] for n in C.ORTBIND_PATHS if n in rounds_of]
-    theirs = [rounds_of[n] for n in C.ORT_PATHS if n in rounds_of]
-    if ours and theirs:
-        # The fastest way each binding offers for this workload, compared round by round.
-        fastest["ortbind_over_ort"] = float(np.median(np.min(ours, axis=0) / np.min(theirs, axis=0)))
+    # The fastest way each binding offers for this workload, compared round by round.
+    ratio = measured.fastest_ratio("ortbind", "ort")
+    if ratio is not None:
+        fastest["ortbind_over_ort"] = ratio
     return {
         "contenders": stats,
         "skipped": skipped,
@@ -231,34 +204,7 @@ def measure_dask(rows: int, chunk: int) -> dict[str, Any] | None:
 
 
 def machine_info() -> dict[str, Any]:
-    import onnxruntime
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "ortbind": ortbind.__version__,
-        "ortbind_runtime": f"{ortbind.runtime.RUNTIME_VERSION} ({ortbind.runtime.RUNTIME_PATH})",
-        "ortbind_api_version": ortbind.runtime.API_VERSION,
-        "onnxruntime_package": onnxruntime.__version__,
-        "session_options": {
-            "intra_op_threads": C.INTRA_OP_THREADS,
-            "inter_op_threads": C.INTER_OP_THREADS,
-            "execution_mode": "sequential",
-            "optimization": "all",
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-    }
+    return _machine_info(C.INTRA_OP_THREADS, C.INTER_OP_THREADS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The runtime's warnings (unused initializers in the onnx wheel's models, ...) are not results.
     C.ENV = ortbind.Env(log_level="error", log_id="bench")
-    floor = C.build_floor(args.out / "bin") if {"floor", "floor_bind"} & set(names) else None
+    floor = C.floor_build(args.out / "bin") if {"floor", "floor_bind"} & set(names) else None
     workloads = [w for make in plan(mode).values() for w in make() if any(fnmatch.fnmatch(w.name, p) for p in patterns)]
     extra_steps = ("threads" in patterns or args.workloads == "*") + ("memory" in patterns or args.workloads == "*")
     bar = _progress(len(workloads) + extra_steps, not args.no_progress and sys.stderr.isatty())
