@@ -52,6 +52,8 @@ for _spec in (
     shared.CONTENDERS["floor_bind"],
     shared.CONTENDERS["ortbind"],
     shared.CONTENDERS["ortbind_out"],
+    shared.CONTENDERS["ortbind_bind"],
+    shared.CONTENDERS["ortbind_bound"],
     ContenderSpec(
         "ortbind_contract",
         "ortbind contract",

@@ -323,3 +323,12 @@ def test_a_failed_bound_run_leaves_the_binding_usable() -> None:
     after = binding.run({"x": np.ones((1, 7), F32), "y": np.full((1, 7), 2, F32)})["z"]
     assert after.tolist() == [[3.0] * 7]
     assert ok.tolist() == [[2.0] * 3] * 2
+
+
+def test_output_shapes_may_change_between_bound_runs() -> None:
+    # A runtime-allocated output left bound would be reused, and refused once its shape changes.
+    session = ortbind.Session(models.add(shape=[None, None]))
+    binding = session.bind()
+    for shape in [(2, 3), (4, 3), (1, 1), (8, 8)]:
+        x = np.ones(shape, F32)
+        assert binding.run({"x": x, "y": x})["z"].shape == shape
