@@ -50,6 +50,7 @@ SPECS: dict[str, ContenderSpec] = {}
 for _spec in (
     shared.CONTENDERS["floor"],
     shared.CONTENDERS["floor_bind"],
+    shared.CONTENDERS["floor_bound"],
     shared.CONTENDERS["ortbind"],
     shared.CONTENDERS["ortbind_out"],
     shared.CONTENDERS["ortbind_bind"],

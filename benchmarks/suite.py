@@ -78,7 +78,7 @@ def measure(
     finally:
         for contender in made.values():
             contender.close()
-    stats = measured.stats(references=("floor", "floor_bind", "ort"))
+    stats = measured.stats(references=("floor", "floor_bind", "floor_bound", "ort"))
     for name in ("ortbind", "ortbind_contract"):
         # What the contract check costs per call, round by round (µs).
         extra = measured.difference_us(name, "ortbind_unchecked")
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The runtime's warnings (unused initializers in the onnx wheel's models, ...) are not results.
     C.ENV = ortbind.Env(log_level="error", log_id="bench")
-    floor = C.floor_build(args.out / "bin") if {"floor", "floor_bind"} & set(names) else None
+    floor = C.floor_build(args.out / "bin") if {"floor", "floor_bind", "floor_bound"} & set(names) else None
     workloads = [w for make in plan(mode).values() for w in make() if any(fnmatch.fnmatch(w.name, p) for p in patterns)]
     extra_steps = ("threads" in patterns or args.workloads == "*") + ("memory" in patterns or args.workloads == "*")
     bar = _progress(len(workloads) + extra_steps, not args.no_progress and sys.stderr.isatty())

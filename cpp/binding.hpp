@@ -58,6 +58,7 @@ class Binding {
   std::vector<std::vector<int64_t>> bound_dims_;  // their shapes when bound: what ONNX Runtime sees
   std::vector<py::object> out_arrays_;            // per selected output: its preallocated array, or empty
   std::vector<OwnedValue> out_values_;
+  bool settled_ = false;   // the contract holds for every run (all inputs bound, no output checked)
   bool has_out_ = false;   // some output is preallocated
   bool computes_ = false;  // some output is left to ONNX Runtime, so the run's values are read back
   py::object keys_;        // many outputs: the result's keys in order (Session::collect)

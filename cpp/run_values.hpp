@@ -31,6 +31,10 @@ class SmallArray {
   std::vector<T> heap_;
 };
 
+// How many inputs or outputs a run holds without a heap allocation: models with dozens of inputs
+// are common (tabular features), and a run's arrays live on the stack for the call alone.
+constexpr size_t kRunValuesInline = 64;
+
 // OrtValues made for one run, each released when the run is over unless taken first (an output
 // handed to Python). Neither copied nor moved: a copy would release every value twice.
 class RunValues {
@@ -52,7 +56,7 @@ class RunValues {
   }
 
  private:
-  SmallArray<OrtValue*, 16> values_;
+  SmallArray<OrtValue*, kRunValuesInline> values_;
 };
 
 // The status of a runtime call, released unread unless release() hands it to check().

@@ -51,12 +51,12 @@ struct Call {
 
   RunValues inputs;
   KeepAlive keep;  // the arrays whose buffers the input values view, until Run returns
-  SmallArray<const char*, 16> input_names;
+  SmallArray<const char*, kRunValuesInline> input_names;
   size_t n_run_inputs = 0;
-  SmallArray<size_t, 16> selected;
-  SmallArray<const char*, 16> output_names;
+  SmallArray<size_t, kRunValuesInline> selected;
+  SmallArray<const char*, kRunValuesInline> output_names;
   RunValues results;
-  SmallArray<PyObject*, 16> preallocated;  // borrowed: `keep` holds them
+  SmallArray<PyObject*, kRunValuesInline> preallocated;  // borrowed: `keep` holds them
   const Contract* contract;
   std::optional<Bindings> bindings;
 };
@@ -129,8 +129,10 @@ class Session {
   void select_outputs(Call& call, const Request& request);
   void add_input(size_t index, PyObject* value, Call& call, const std::vector<char>* prebound);
   void bind_preallocated(py::handle out, Call& call);
-  // `keys`: a dict of the result's keys in order (values None), or null to insert them one by one.
-  py::object collect(Call& call, PyObject* keys = nullptr);
+  // `keys`: a dict of the result's keys in order, or null to insert them one by one. Its values are
+  // None, or, with `keys_hold_preallocated`, the preallocated outputs' arrays (a Binding's, the
+  // same every run) and None for the others.
+  py::object collect(Call& call, PyObject* keys = nullptr, bool keys_hold_preallocated = false);
   static constexpr size_t kKeysTemplateFrom = 8;  // outputs; below it, inserting is as fast
 
   // session_async.cpp

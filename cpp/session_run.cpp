@@ -241,7 +241,7 @@ void Session::bind_preallocated(py::handle out, Call& call) {
 // The outputs as a Result (or dict) in the requested order, each computed output taking ownership
 // of its OrtValue. A computed output that breaks the user's declared contract raises
 // OutputShapeError here, after the run, carrying the complete result.
-py::object Session::collect(Call& call, PyObject* keys) {
+py::object Session::collect(Call& call, PyObject* keys, bool keys_hold_preallocated) {
   auto& selected = call.selected;
   py::object result =
       g_result_type != nullptr
@@ -255,6 +255,7 @@ py::object Session::collect(Call& call, PyObject* keys) {
   std::optional<std::string> broken;
   for (size_t k = 0; k < selected.size(); ++k) {
     const size_t index = selected[k];
+    if (keys_hold_preallocated && call.preallocated[k] != nullptr) continue;  // cloned in place already
     py::object value;
     if (call.preallocated[k] != nullptr) {
       value = py::reinterpret_borrow<py::object>(call.preallocated[k]);

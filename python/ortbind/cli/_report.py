@@ -8,7 +8,12 @@ from typing import Any
 
 from .._bench.profile import Profile, Row
 
-REFERENCES = (("ort", "/ ort run"), ("floor", "/ C++ floor"), ("floor_bind", "/ bound floor"))
+REFERENCES = (
+    ("ort", "/ ort run"),
+    ("floor", "/ C++ floor"),
+    ("floor_bind", "/ bound floor"),
+    ("floor_bound", "/ bound-once floor"),
+)
 
 
 def _us(value: float) -> str:

@@ -25,7 +25,16 @@ from ._common import UsageError, model_path, open_session, quiet_env, require
 from ._report import profile_tables, result_rows, write_report
 from .check import add_feed_options, add_thread_option, compare_bindings, feeds_for
 
-DEFAULT_CONTENDERS = ("ortbind", "ortbind_out", "ort", "ort_iobinding", "floor", "floor_bind")
+DEFAULT_CONTENDERS = (
+    "ortbind",
+    "ortbind_out",
+    "ortbind_bound",
+    "ort",
+    "ort_iobinding",
+    "floor",
+    "floor_bind",
+    "floor_bound",
+)
 
 
 def parse_contenders(text: str) -> list[str]:
@@ -79,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         session.close()
 
     floor: FloorBuild | None = None
-    if {"floor", "floor_bind"} & set(names):
+    if {"floor", "floor_bind", "floor_bound"} & set(names):
         floor = build_floor(
             announce=lambda: print(
                 "compiling the C++ floor (once per ONNX Runtime headers and compiler)...", file=sys.stderr, flush=True
