@@ -36,6 +36,7 @@ from ._core import (
     ShapeError,
     ValidationError,
 )
+from .batcher import Batcher, BatcherStats
 from .contracts import Contract, TensorContract
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
@@ -46,6 +47,8 @@ _core._set_result_type(Result)
 __version__ = importlib.metadata.version("ortbind")
 
 __all__ = [
+    "Batcher",
+    "BatcherStats",
     "CancelToken",
     "Cancelled",
     "CheckedSession",
