@@ -5,6 +5,8 @@ and the p50/p99 latency of one request (from the call to its result). Contenders
 the small conv net of the suite:
 
 - ``batcher``: ``await ortbind.Batcher(session).run(feeds)`` (max_batch 64, max_delay 2 ms);
+- ``batcher, max_delay 0``: the same with ``max_delay=0``: a batch of whatever waits runs as soon as
+  the previous one ends;
 - ``run_async``: ``await session.run_async(feeds)``, one run per request;
 - ``ort executor``: ``onnxruntime.InferenceSession.run`` through ``loop.run_in_executor``.
 
@@ -127,26 +129,29 @@ def measure(clients: list[int], duration: float) -> dict[str, Any]:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         official = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        with ortbind.Batcher(session, max_batch=MAX_BATCH, max_delay=MAX_DELAY) as batcher:
+        greedy = ortbind.Batcher(session, max_batch=MAX_BATCH, max_delay=0)
+        with ortbind.Batcher(session, max_batch=MAX_BATCH, max_delay=MAX_DELAY) as batcher, greedy:
             worst = _check(session, batcher, rows[:256])
             facts[model_name] = {"max_abs_difference": worst, "batch_run_ms": _batch_run_ms(session, row)}
 
             contenders: dict[str, Call] = {
                 "batcher": batcher.run,
+                "batcher, max_delay 0": greedy.run,
                 "run_async": pooled.run_async,
                 "ort executor": functools.partial(_via_executor, official),
             }
             for n in clients:
                 for name, call in contenders.items():
-                    before = batcher.stats
+                    used = {"batcher": batcher, "batcher, max_delay 0": greedy}.get(name)
+                    before = used.stats if used is not None else None
                     cell = asyncio.run(_drive(call, rows, n, duration))
                     cell.update(model=model_name, contender=name, clients=n)
-                    if name == "batcher":
-                        after = batcher.stats
+                    if used is not None and before is not None:
+                        after = used.stats
                         cell["mean_batch_rows"] = (after.rows - before.rows) / max(1, after.batches - before.batches)
                     cells.append(cell)
                     print(
-                        f"{model_name:8} {name:13} {n:4} clients: {cell['requests_per_s']:9.0f} req/s, "
+                        f"{model_name:8} {name:20} {n:4} clients: {cell['requests_per_s']:9.0f} req/s, "
                         f"p50 {cell['p50_ms']:.2f} ms, p99 {cell['p99_ms']:.2f} ms",
                         flush=True,
                     )
