@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
+import multiprocessing
+import re
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -350,3 +353,34 @@ def test_a_dropped_batcher_stops_its_thread(mlp: ortbind.Session) -> None:
     gc.collect()
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def _submit_in_child(batcher: ortbind.Batcher, answer: Any) -> None:
+    try:
+        batcher.submit({"x": rows(1)})
+        answer.put("accepted")
+    except ortbind.ClosedError as error:
+        answer.put(str(error))
+
+
+def test_a_forked_child_is_refused_rather_than_left_waiting(mlp: ortbind.Session) -> None:
+    with ortbind.Batcher(mlp) as batcher:
+        context = multiprocessing.get_context("fork")
+        answer = context.Queue()
+        child = context.Process(target=_submit_in_child, args=(batcher, answer))
+        child.start()
+        said = answer.get(timeout=60)
+        child.join(timeout=60)
+        assert "does not survive fork" in said
+        assert batcher.submit({"x": rows(1)}).result(timeout=30)["probs"].shape == (1, 10)  # the parent's works
+
+
+def test_the_readme_example_scores_rows(mlp: ortbind.Session) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "Batcher(" in b)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    xs = [rows(1, k) for k in range(10)]
+    scored = asyncio.run(namespace["score_rows"](mlp, xs))
+    for x, probs in zip(xs, scored, strict=True):
+        np.testing.assert_allclose(probs, mlp.run({"x": x})["probs"], rtol=RTOL, atol=ATOL)

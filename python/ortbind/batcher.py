@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import math
+import os
 import threading
 import time
 import weakref
@@ -84,6 +85,8 @@ class _Engine:
     """The queues and the worker thread. Holds no reference to the Batcher, so that a batcher
     dropped without ``close()`` is collected and its finalizer stops the worker."""
 
+    refusal = "the batcher is closed: it takes no new requests"
+
     def __init__(self, run: RunMethod, plan: BatchPlan, max_batch: int, max_delay: float) -> None:
         self.run = run
         self.plan = plan
@@ -98,13 +101,14 @@ class _Engine:
         self.counts = [0, 0, 0, 0, 0]  # BatcherStats' fields, in order
         self.thread = threading.Thread(target=self.work, name="ortbind-batcher", daemon=True)
         self.thread.start()
+        _ENGINES.add(self)
 
     # --- callers' side ---------------------------------------------------------------------------
 
     def put(self, request: _Request) -> None:
         with self.cond:
             if self.closing:
-                raise _core.ClosedError("the batcher is closed: it takes no new requests")
+                raise _core.ClosedError(self.refusal)
             key = request.key
             queue = self.groups.get(key)
             if queue is None:
@@ -285,6 +289,21 @@ class _Engine:
         return parts
 
 
+_ENGINES: weakref.WeakSet[_Engine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child has no worker thread, and its copy of the lock may have been held by another
+    # thread at the fork: without this, its requests would wait forever.
+    for engine in list(_ENGINES):
+        engine.cond = threading.Condition(threading.Lock())
+        engine.closing = True
+        engine.refusal = "the batcher was made in the parent process, and its worker does not survive fork"
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Batcher:
     """Collects requests to one session and runs them as batches along the model's batch dim.
 
@@ -353,6 +372,8 @@ class Batcher:
         Cancelling the awaiting task withdraws the request if its batch has not started.
         """
         loop = asyncio.get_running_loop()
+        if self._engine.closing:  # before the check: a closed batcher refuses whatever comes
+            raise _core.ClosedError(self._engine.refusal)
         arrays, rows, key = self._plan.check(feeds)
         future: asyncio.Future[Result] = loop.create_future()
         request = _Request(arrays, rows, key, future, loop)
@@ -369,6 +390,8 @@ class Batcher:
         Validation errors are raised here, at once. ``future.cancel()`` withdraws the request if
         its batch has not started.
         """
+        if self._engine.closing:
+            raise _core.ClosedError(self._engine.refusal)
         arrays, rows, key = self._plan.check(feeds)
         future: concurrent.futures.Future[Result] = concurrent.futures.Future()
         self._engine.put(_Request(arrays, rows, key, future, None))
