@@ -384,3 +384,21 @@ def test_the_readme_example_scores_rows(mlp: ortbind.Session) -> None:
     scored = asyncio.run(namespace["score_rows"](mlp, xs))
     for x, probs in zip(xs, scored, strict=True):
         np.testing.assert_allclose(probs, mlp.run({"x": x})["probs"], rtol=RTOL, atol=ATOL)
+
+
+def test_many_cancellations_leave_every_other_request_answered() -> None:
+    session = ortbind.Session(models.symbolic_pair())
+    rng = np.random.default_rng(0)
+    with ortbind.Batcher(session, max_batch=4, max_delay=0.001) as batcher:
+        submitted = []
+        for k in range(300):
+            ids = rng.integers(0, 100, (1, 2 + k % 3))
+            future = batcher.submit({"ids": ids, "mask": np.ones_like(ids)})
+            withdrawn = k % 2 == 0 and future.cancel()
+            submitted.append((ids, future, withdrawn))
+        for ids, future, withdrawn in submitted:
+            if not withdrawn:
+                np.testing.assert_array_equal(future.result(timeout=30)["masked"], ids)
+        stats = batcher.stats
+    answered = sum(not withdrawn for _, _, withdrawn in submitted)
+    assert stats.requests == 300 and stats.withdrawn == 300 - answered and stats.rows == answered

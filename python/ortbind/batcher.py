@@ -159,24 +159,32 @@ class _Engine:
 
     def _next_batch(self) -> tuple[list[_Request], float | None]:
         """The requests of the batch to run now, or none and how long to wait. Lock held."""
-        oldest: deque[_Request] | None = None
-        for key in list(self.groups):
-            queue = self.groups[key]
-            while queue and queue[0].state == _WITHDRAWN:
-                queue.popleft()
-            if not queue:
-                del self.groups[key], self.rows[key]
-                continue
-            if self.rows[key] >= self.max_batch:
-                return self._take(queue), None
-            if oldest is None or queue[0].since < oldest[0].since:
-                oldest = queue
-        if oldest is None:
-            return [], None
-        wait = oldest[0].since + self.max_delay - time.monotonic()
-        if wait <= 0 or self.closing:
-            return self._take(oldest), None
-        return [], wait
+        while True:
+            ready: deque[_Request] | None = None
+            oldest: deque[_Request] | None = None
+            for key in list(self.groups):
+                queue = self.groups[key]
+                while queue and queue[0].state == _WITHDRAWN:
+                    queue.popleft()
+                if not queue:
+                    del self.groups[key], self.rows[key]
+                    continue
+                if self.rows[key] >= self.max_batch:
+                    ready = queue
+                    break
+                if oldest is None or queue[0].since < oldest[0].since:
+                    oldest = queue
+            if ready is None:
+                if oldest is None:
+                    return [], None
+                wait = oldest[0].since + self.max_delay - time.monotonic()
+                if wait > 0 and not self.closing:
+                    return [], wait
+                ready = oldest
+            taken = self._take(ready)
+            if taken:
+                return taken, None
+            # Every request it reached had been cancelled (and is now forgotten): look again.
 
     def _take(self, queue: deque[_Request]) -> list[_Request]:
         taken: list[_Request] = []
