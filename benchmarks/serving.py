@@ -44,23 +44,22 @@ MODES = {"batcher": [], "per-request run_async": ["--no-batch"]}
 def service(model: Path, flags: list[str]) -> Iterator[str]:
     """examples/serve.py in a child process on a free loopback port; stopped by SIGTERM, as uvicorn expects."""
     command = [sys.executable, "-m", "examples.serve", "--model", str(model), "--host", "127.0.0.1", "--port", "0"]
-    child = subprocess.Popen([*command, *flags], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()  # "listening on http://127.0.0.1:PORT"
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"the service did not start: {line!r}")
-        url = line.split()[-1]
-        if not asyncio.run(_ready(url, child)):
-            raise RuntimeError("the service did not answer /health")
-        yield url
-    finally:
-        child.send_signal(signal.SIGTERM)
+    with subprocess.Popen([*command, *flags], cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:
         try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            assert child.stdout is not None
+            line = child.stdout.readline()  # "listening on http://127.0.0.1:PORT"
+            if not line.startswith("listening on "):
+                raise RuntimeError(f"the service did not start: {line!r}")
+            url = line.split()[-1]
+            if not asyncio.run(_ready(url, child)):
+                raise RuntimeError("the service did not answer /health")
+            yield url
+        finally:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 async def _ready(url: str, child: subprocess.Popen[str]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
+import json
 import multiprocessing
 import re
 import threading
@@ -20,6 +21,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import ortbind
+from benchmarks import batching
 from tests import models
 from tests.models import _model, tensor
 
@@ -402,3 +404,11 @@ def test_many_cancellations_leave_every_other_request_answered() -> None:
         stats = batcher.stats
     answered = sum(not withdrawn for _, _, withdrawn in submitted)
     assert stats.requests == 300 and stats.withdrawn == 300 - answered and stats.rows == answered
+
+
+def test_the_batching_benchmark_runs(tmp_path: Path) -> None:
+    assert batching.main(["--duration", "0.05", "--clients", "1,4", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "batching.json").read_text())
+    assert len(results["cells"]) == 2 * 2 * 4  # models x client counts x contenders
+    assert all(cell["requests"] > 0 for cell in results["cells"])
+    assert "| mlp " in (tmp_path / "batching.md").read_text()

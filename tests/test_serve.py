@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ import pytest
 import uvicorn
 
 import ortbind
+from benchmarks import serving as serving_benchmark
 from examples.serve import create_app
 from tests import models
 
@@ -91,3 +94,10 @@ def test_shutdown_closes_the_batcher_and_the_session() -> None:
         assert client.post("/score", json={"x": [[0.0] * 64]}).status_code == 200
         assert not app.state.batcher.closed
     assert app.state.batcher.closed and app.state.session.closed
+
+
+def test_the_serving_benchmark_runs(tmp_path: Path) -> None:
+    assert serving_benchmark.main(["--duration", "0.2", "--clients", "4", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "serving.json").read_text())
+    assert [(c["mode"], c["clients"]) for c in results["cells"]] == [("batcher", 4), ("per-request run_async", 4)]
+    assert all(c["requests"] > 0 and c["errors"] == 0 for c in results["cells"])
