@@ -13,6 +13,8 @@ import json
 import multiprocessing
 import re
 import threading
+import tracemalloc
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -412,3 +414,33 @@ def test_the_batching_benchmark_runs(tmp_path: Path) -> None:
     assert len(results["cells"]) == 2 * 2 * 4  # models x client counts x contenders
     assert all(cell["requests"] > 0 for cell in results["cells"])
     assert "| mlp " in (tmp_path / "batching.md").read_text()
+
+
+def test_inputs_are_released_and_memory_stays_flat(mlp: ortbind.Session) -> None:
+    with ortbind.Batcher(mlp, max_batch=8, max_delay=LONG) as batcher:
+        kept = [rows(1, k) for k in range(8)]
+        refs = [weakref.ref(x) for x in kept]
+        [f.result(timeout=30) for f in [batcher.submit({"x": x}) for x in kept]]  # one full batch
+        del kept
+        gc.collect()
+        assert all(ref() is None for ref in refs), "a request's input is still referenced after its batch"
+
+        x = rows(1)
+
+        def rounds(n: int) -> None:
+            for _ in range(n):
+                for future in [batcher.submit({"x": x}) for _ in range(8)]:
+                    future.result(timeout=30)
+
+        rounds(200)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            rounds(1000)
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown < 64 * 1024, f"Python objects grew by {grown} bytes over 8,000 requests"
