@@ -444,3 +444,14 @@ def test_inputs_are_released_and_memory_stays_flat(mlp: ortbind.Session) -> None
             tracemalloc.stop()
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     assert grown < 64 * 1024, f"Python objects grew by {grown} bytes over 8,000 requests"
+
+
+def test_string_inputs_are_batched() -> None:
+    session = ortbind.Session(models.string_model())
+    words = [["yes"], ["no", "yes"], ["a much longer word"], np.array(["yes", "x"], dtype=object)]
+    with ortbind.Batcher(session, max_batch=5, max_delay=LONG) as batcher:
+        futures = [batcher.submit({"text": w}) for w in words]
+    for w, future in zip(words, futures, strict=True):
+        result, want = future.result(), session.run({"text": w})
+        np.testing.assert_array_equal(result["same"], want["same"])
+        np.testing.assert_array_equal(result["is_yes"], want["is_yes"])
