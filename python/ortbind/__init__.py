@@ -37,6 +37,7 @@ from ._core import (
     ShapeError,
     ValidationError,
 )
+from .batcher import Batcher, BatcherStats
 from .contracts import Contract, TensorContract
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
@@ -48,6 +49,8 @@ __version__ = importlib.metadata.version("ortbind")
 
 __all__ = [
     "Binding",
+    "Batcher",
+    "BatcherStats",
     "CancelToken",
     "Cancelled",
     "CheckedSession",

@@ -1,0 +1,436 @@
+"""ortbind.Batcher: many small requests run as one batch along the model's batch dim.
+
+One worker thread per batcher forms batches and runs them. A request joins the queue of the
+requests it can be stacked with (same dims past axis 0); a queue runs as one batch when
+``max_batch`` rows wait in it, or when its oldest request has waited ``max_delay`` seconds. The run
+is the session's own ``run`` (under its contract, GIL released); each request gets the rows of its
+own as views into the batch's outputs.
+
+Only one batch is in flight per batcher, so the stacking buffers (one set per shape group, kept for
+the few most recent groups) are never written while a run reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import math
+import os
+import threading
+import time
+import weakref
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _core
+from ._batching import BatchPlan, Key, plan
+from .result import Result
+from .session import CheckedSession, RunMethod, Session
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+# Stacking buffers are kept for this many shape groups (sequence lengths, image sizes, ...).
+_KEPT_GROUPS = 8
+_QUEUED, _TAKEN, _WITHDRAWN = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class BatcherStats:
+    """Counts since the batcher was made: requests accepted, requests withdrawn (cancelled before
+    their batch started), batches run, rows run in them, and batches that failed."""
+
+    requests: int
+    withdrawn: int
+    batches: int
+    rows: int
+    failed_batches: int
+
+
+class _Request:
+    __slots__ = ("arrays", "future", "key", "loop", "rows", "since", "state")
+
+    def __init__(
+        self,
+        arrays: tuple[np.ndarray[Any, Any], ...],
+        rows: int,
+        key: Key,
+        future: concurrent.futures.Future[Result] | asyncio.Future[Result],
+        loop: asyncio.AbstractEventLoop | None,
+    ) -> None:
+        self.arrays = arrays
+        self.rows = rows
+        self.key = key
+        self.future = future
+        self.loop = loop  # None for a concurrent.futures.Future
+        self.since = time.monotonic()
+        self.state = _QUEUED
+
+
+def _settle_all(items: list[tuple[asyncio.Future[Result], Result | None, BaseException | None]]) -> None:
+    for future, result, error in items:
+        if future.done():  # its task was cancelled after the batch started
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+
+class _Engine:
+    """The queues and the worker thread. Holds no reference to the Batcher, so that a batcher
+    dropped without ``close()`` is collected and its finalizer stops the worker."""
+
+    refusal = "the batcher is closed: it takes no new requests"
+
+    def __init__(self, run: RunMethod, plan: BatchPlan, max_batch: int, max_delay: float) -> None:
+        self.run = run
+        self.plan = plan
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self.cond = threading.Condition(threading.Lock())
+        self.groups: dict[Key, deque[_Request]] = {}
+        self.rows: dict[Key, int] = {}
+        self.queued = 0
+        self.closing = False
+        self.buffers: OrderedDict[Key, list[np.ndarray[Any, Any] | None]] = OrderedDict()
+        self.counts = [0, 0, 0, 0, 0]  # BatcherStats' fields, in order
+        self.thread = threading.Thread(target=self.work, name="ortbind-batcher", daemon=True)
+        self.thread.start()
+        _ENGINES.add(self)
+
+    # --- callers' side ---------------------------------------------------------------------------
+
+    def put(self, request: _Request) -> None:
+        with self.cond:
+            if self.closing:
+                raise _core.ClosedError(self.refusal)
+            key = request.key
+            queue = self.groups.get(key)
+            if queue is None:
+                queue = self.groups[key] = deque()
+                self.rows[key] = 0
+            queue.append(request)
+            rows = self.rows[key] + request.rows
+            self.rows[key] = rows
+            self.queued += 1
+            self.counts[0] += 1
+            # The worker sleeps until the oldest request's deadline: it needs waking only for a
+            # first request, or for a queue that just became full.
+            if self.queued == 1 or rows >= self.max_batch > rows - request.rows:
+                self.cond.notify()
+
+    def withdraw(self, request: _Request) -> None:
+        with self.cond:
+            if request.state == _QUEUED:
+                self._forget(request)
+
+    def _forget(self, request: _Request) -> None:
+        # Called with the lock held. The request stays in its deque, skipped when reached.
+        request.state = _WITHDRAWN
+        self.rows[request.key] -= request.rows
+        self.queued -= 1
+        self.counts[1] += 1
+
+    def close(self, wait: bool) -> None:
+        with self.cond:
+            self.closing = True
+            self.cond.notify()
+        if wait and threading.current_thread() is not self.thread:
+            self.thread.join()
+
+    # --- the worker ------------------------------------------------------------------------------
+
+    def work(self) -> None:
+        while True:
+            with self.cond:
+                while True:
+                    taken, timeout = self._next_batch()
+                    if taken:
+                        break
+                    if self.closing and self.queued == 0:
+                        return
+                    self.cond.wait(timeout)
+            self._run_batch(taken)
+
+    def _next_batch(self) -> tuple[list[_Request], float | None]:
+        """The requests of the batch to run now, or none and how long to wait. Lock held."""
+        while True:
+            ready: deque[_Request] | None = None
+            oldest: deque[_Request] | None = None
+            for key in list(self.groups):
+                queue = self.groups[key]
+                while queue and queue[0].state == _WITHDRAWN:
+                    queue.popleft()
+                if not queue:
+                    del self.groups[key], self.rows[key]
+                    continue
+                if self.rows[key] >= self.max_batch:
+                    ready = queue
+                    break
+                if oldest is None or queue[0].since < oldest[0].since:
+                    oldest = queue
+            if ready is None:
+                if oldest is None:
+                    return [], None
+                wait = oldest[0].since + self.max_delay - time.monotonic()
+                if wait > 0 and not self.closing:
+                    return [], wait
+                ready = oldest
+            taken = self._take(ready)
+            if taken:
+                return taken, None
+            # Every request it reached had been cancelled (and is now forgotten): look again.
+
+    def _take(self, queue: deque[_Request]) -> list[_Request]:
+        taken: list[_Request] = []
+        rows = 0
+        while queue and rows < self.max_batch:
+            request = queue[0]
+            if request.state == _WITHDRAWN:
+                queue.popleft()
+                continue
+            if taken and rows + request.rows > self.max_batch:
+                break
+            queue.popleft()
+            future = request.future
+            # A cancelled future's request is withdrawn here; one taken can no longer be cancelled
+            # (concurrent.futures), or is dropped when its batch ends (asyncio).
+            alive = future.set_running_or_notify_cancel() if request.loop is None else not future.done()  # type: ignore[union-attr]
+            if not alive:
+                self._forget(request)
+                continue
+            request.state = _TAKEN
+            self.rows[request.key] -= request.rows
+            self.queued -= 1
+            taken.append(request)
+            rows += request.rows
+        return taken
+
+    def _run_batch(self, taken: list[_Request]) -> None:
+        rows = sum(r.rows for r in taken)
+        results: list[Result] = []
+        error: BaseException | None = None
+        try:
+            if len(taken) == 1:
+                feeds = dict(zip((i.name for i in self.plan.inputs), taken[0].arrays, strict=True))
+                stacked: list[np.ndarray[Any, Any]] = []
+            else:
+                stacked = self._stack(taken, rows)
+                feeds = {spec.name: buffer for spec, buffer in zip(self.plan.inputs, stacked, strict=True)}
+            results = self._split(self.run(feeds), taken, rows, stacked)
+        except Exception as failure:  # every request of the batch gets it; the worker goes on
+            error = failure
+        with self.cond:
+            self.counts[2] += 1
+            self.counts[3] += rows
+            self.counts[4] += error is not None
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for k, request in enumerate(taken):
+            result = None if error is not None else results[k]
+            if request.loop is None:
+                future: Any = request.future
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+            else:
+                by_loop.setdefault(request.loop, []).append((request.future, result, error))
+        for loop, items in by_loop.items():
+            # One wake-up of each loop per batch, not one per request.
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits these
+                loop.call_soon_threadsafe(_settle_all, items)
+
+    def _stack(self, taken: list[_Request], rows: int) -> list[np.ndarray[Any, Any]]:
+        key = taken[0].key
+        buffers = self.buffers.get(key)
+        if buffers is None:
+            buffers = [
+                None if spec.dtype is None else np.empty((self.max_batch, *rest), spec.dtype)
+                for spec, rest in zip(self.plan.inputs, key, strict=True)
+            ]
+            self.buffers[key] = buffers
+            if len(self.buffers) > _KEPT_GROUPS:
+                self.buffers.popitem(last=False)
+        else:
+            self.buffers.move_to_end(key)
+        stacked: list[np.ndarray[Any, Any]] = []
+        for i, buffer in enumerate(buffers):
+            parts = [r.arrays[i] for r in taken]
+            if buffer is None:  # strings: their width varies, so no buffer is kept
+                stacked.append(np.concatenate(parts))
+            else:
+                stacked.append(np.concatenate(parts, out=buffer[:rows]))
+        return stacked
+
+    def _split(
+        self, result: Result, taken: list[_Request], rows: int, stacked: list[np.ndarray[Any, Any]]
+    ) -> list[Result]:
+        names = self.plan.outputs
+        values = []
+        for name in names:
+            value = result[name]
+            if not isinstance(value, np.ndarray) or value.ndim == 0 or value.shape[0] != rows:
+                shape = value.shape if isinstance(value, np.ndarray) else type(value).__name__
+                raise _core.ShapeError(
+                    f"output {name!r} is {shape} for a batch of {rows} rows along {self.plan.dim!r}: it does not "
+                    "follow the batch dim, so the batch cannot be split back into requests"
+                )
+            # ONNX Runtime gives each run new output buffers; should one ever alias a stacking
+            # buffer, the next batch would overwrite it under the caller, so it is copied.
+            if any(np.may_share_memory(value, s) for s in stacked):
+                value = value.copy()
+            values.append(value)
+        if len(taken) == 1:
+            return [result]
+        parts = []
+        start = 0
+        for request in taken:
+            end = start + request.rows
+            part = {name: v[start:end] for name, v in zip(names, values, strict=True)}
+            parts.append(Result(part))
+            start = end
+        return parts
+
+
+_ENGINES: weakref.WeakSet[_Engine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child has no worker thread, and its copy of the lock may have been held by another
+    # thread at the fork: without this, its requests would wait forever.
+    for engine in list(_ENGINES):
+        engine.cond = threading.Condition(threading.Lock())
+        engine.closing = True
+        engine.refusal = "the batcher was made in the parent process, and its worker does not survive fork"
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class Batcher:
+    """Collects requests to one session and runs them as batches along the model's batch dim.
+
+    ``Batcher(session, *, max_batch=64, max_delay=0.002, dim=None)``: a batch runs when
+    ``max_batch`` rows wait, or when the oldest request has waited ``max_delay`` seconds. ``dim``
+    names the symbolic dim to batch along; by default the one every input and output has at axis 0
+    of the contract (``session`` may be a :class:`CheckedSession` whose contract names it). Each
+    request is checked against the contract on its own before it joins a batch.
+
+    ``await batcher.run(feeds)`` (asyncio) and ``batcher.submit(feeds)`` (a
+    ``concurrent.futures.Future``) give each caller a :class:`Result` with the rows of its request
+    only. Batching assumes that the model's rows are independent: row i of each output depends only
+    on row i of the inputs.
+    """
+
+    def __init__(
+        self,
+        session: Session | CheckedSession,
+        *,
+        max_batch: int = 64,
+        max_delay: float = 0.002,
+        dim: str | None = None,
+    ) -> None:
+        if not isinstance(session, Session | CheckedSession):
+            raise _core.KindError(f"Batcher needs an ortbind Session or CheckedSession, not {type(session).__name__}")
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+            raise _core.InvalidValueError(f"max_batch must be an int >= 1, not {max_batch!r}")
+        if isinstance(max_delay, bool) or not isinstance(max_delay, int | float) or not 0 <= max_delay < math.inf:
+            raise _core.InvalidValueError(f"max_delay must be a number of seconds >= 0, not {max_delay!r}")
+        if session.closed:
+            raise _core.ClosedError("the session is closed")
+        self._session = session
+        self._plan = plan(session.contract, dim, max_batch)
+        self._engine = _Engine(session.run, self._plan, max_batch, float(max_delay))
+        self._finalizer = weakref.finalize(self, self._engine.close, False)
+
+    @property
+    def session(self) -> Session | CheckedSession:
+        return self._session
+
+    @property
+    def dim(self) -> str:
+        """The symbolic dim requests are stacked along."""
+        return self._plan.dim
+
+    @property
+    def max_batch(self) -> int:
+        return self._engine.max_batch
+
+    @property
+    def max_delay(self) -> float:
+        return self._engine.max_delay
+
+    @property
+    def closed(self) -> bool:
+        return self._engine.closing
+
+    @property
+    def stats(self) -> BatcherStats:
+        with self._engine.cond:
+            return BatcherStats(*self._engine.counts)
+
+    async def run(self, feeds: Any) -> Result:
+        """The result of ``session.run(feeds)``, computed in a batch with other requests.
+
+        Cancelling the awaiting task withdraws the request if its batch has not started.
+        """
+        loop = asyncio.get_running_loop()
+        if self._engine.closing:  # before the check: a closed batcher refuses whatever comes
+            raise _core.ClosedError(self._engine.refusal)
+        arrays, rows, key = self._plan.check(feeds)
+        future: asyncio.Future[Result] = loop.create_future()
+        request = _Request(arrays, rows, key, future, loop)
+        self._engine.put(request)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._engine.withdraw(request)
+            raise
+
+    def submit(self, feeds: Any) -> concurrent.futures.Future[Result]:
+        """A future of ``session.run(feeds)``, computed in a batch with other requests.
+
+        Validation errors are raised here, at once. ``future.cancel()`` withdraws the request if
+        its batch has not started.
+        """
+        if self._engine.closing:
+            raise _core.ClosedError(self._engine.refusal)
+        arrays, rows, key = self._plan.check(feeds)
+        future: concurrent.futures.Future[Result] = concurrent.futures.Future()
+        self._engine.put(_Request(arrays, rows, key, future, None))
+        return future
+
+    def close(self) -> None:
+        """Run what is queued, then stop; later requests raise :class:`ClosedError`. The session
+        stays open (the batcher does not own it)."""
+        self._engine.close(wait=True)
+
+    async def aclose(self) -> None:
+        """:meth:`close` without blocking the event loop while the queue drains."""
+        self._engine.close(wait=False)
+        await asyncio.get_running_loop().run_in_executor(None, self._engine.thread.join)
+
+    def __enter__(self) -> Batcher:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Batcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"max_batch={self.max_batch}, max_delay={self.max_delay}"
+        return f"<ortbind.Batcher along {self.dim!r}, {state}>"
