@@ -41,8 +41,8 @@ bench-quick: build
 # clang-format on the C++.
 CXX_SOURCES = $(wildcard cpp/*.cpp cpp/*.hpp python/ortbind/_bench/*.cpp)
 lint: build
-	$(PY) -m ruff check python tests benchmarks
-	$(PY) -m ruff format --check python tests benchmarks
+	$(PY) -m ruff check python tests benchmarks examples
+	$(PY) -m ruff format --check python tests benchmarks examples
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest ortbind._core --allowlist .stubtest-allowlist
 	$(VENV)/bin/clang-format --dry-run -Werror $(CXX_SOURCES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         rows.append({"target": TARGETS_TEXT["architectures"], "measured": "not measured", "holds": None})
 
+    for key in ("batching", "shared_weights"):
+        rows += [dict(t) for t in results.get(key, {}).get("targets", [])]
     threads = results.get("threads", {}).get("scaling", {}).get("ortbind")
     rows.append(
         {
@@ -350,6 +353,11 @@ def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
                 ],
             )
         )
+    # The batching and serving benchmarks write their own sections (benchmarks/batching.py, serving.py).
+    for key, module in (("batching", "batching"), ("serving", "serving")):
+        if results.get(key):
+            section = importlib.import_module(f"benchmarks.{module}").markdown(results[key])
+            lines += ["", section.rstrip("\n")]
     if plots:
         images = plot(results, out)
         if images:

@@ -265,6 +265,16 @@ def main(argv: list[str] | None = None) -> int:
         dask_result = measure_dask(rows, 50_000)
         if dask_result is not None:
             results["dask"] = dask_result
+    # Serving many small requests (issue-level benchmarks of their own, with their own targets): a
+    # fixed time per cell, so the smoke run skips them.
+    if mode != "smoke" and ("batching" in patterns or args.workloads == "*"):
+        from . import batching
+
+        results["batching"] = batching.measure([1, 8, 64, 256], 1.5 if mode == "full" else 0.5)
+    if mode != "smoke" and ("serving" in patterns or args.workloads == "*"):
+        from . import serving
+
+        results["serving"] = serving.measure([16, 64], 3.0 if mode == "full" else 1.0)
     if bar is not None:
         bar.close()
 
