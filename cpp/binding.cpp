@@ -45,9 +45,12 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
   if (!out.is_none()) session_.bind_preallocated(out, call);
   out_arrays_.resize(selected_.size());
   out_values_.resize(selected_.size());
+  out_dims_.resize(selected_.size());
   for (size_t k = 0; k < selected_.size(); ++k) {
     if (call.preallocated[k] == nullptr) continue;
     out_arrays_[k] = py::reinterpret_borrow<py::object>(call.preallocated[k]);
+    auto* arr = reinterpret_cast<PyArrayObject*>(call.preallocated[k]);
+    out_dims_[k].assign(PyArray_DIMS(arr), PyArray_DIMS(arr) + PyArray_NDIM(arr));
     out_values_[k] = call.results.take(k);
     has_out_ = true;
   }
@@ -153,6 +156,14 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel)
                            bound_dims_[b].size());
   }
   session_.gather_inputs(call, feeds.is_none() ? py::handle(no_feeds()) : feeds, &is_bound_);
+  if (call.contract != nullptr && !settled_) {
+    // The preallocated outputs against this call's symbols, after the inputs, as run(out=) checks
+    // them: ONNX Runtime would refuse a mismatch with a less helpful message.
+    for (size_t k = 0; k < selected_.size(); ++k)
+      if (out_arrays_[k])
+        call.bindings->check(call.contract->outputs[selected_[k]], false, selected_[k], out_dims_[k].data(),
+                             out_dims_[k].size());
+  }
   // gather_inputs packs the fed inputs to the front in the model's order; which ones they are:
   Fed fed(session_.input_names_.size(), 0);
   for (size_t i = 0, j = 0; i < fed.size() && j < call.n_run_inputs; ++i) {
@@ -173,9 +184,13 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel)
   ProducedValues produced;
   Ort::AllocatorWithDefaultOptions allocator;
   produced.allocator = allocator;
+  bool busy = false;
   const bool started = session_.while_open([&] {
     std::unique_lock<std::mutex> turn(out_turn_, std::defer_lock);
-    if (has_out_) turn.lock();
+    if (has_out_ && !turn.try_lock()) {
+      busy = true;
+      return;
+    }
     status.reset(prepare(slot, call, fed));
     if (status.failed()) {
       slot.prepared = false;  // bound only in part: bind everything again next time
@@ -189,7 +204,10 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel)
     if (status.failed()) slot.prepared = false;
     if (status.failed() || !computes_) return;
     status.reset(api().GetBoundOutputValues(slot.io, produced.allocator, &produced.values, &produced.count));
-    if (status.failed()) return;
+    if (status.failed()) {
+      slot.prepared = false;  // the run's outputs may still be bound: bind everything afresh
+      return;
+    }
     // An output left to ONNX Runtime stays in the binding after the run, and the next run writes
     // into that same buffer (measured: a returned array changed under its owner). Binding the
     // name to the device again drops it, so each run allocates anew.
@@ -202,9 +220,14 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel)
       }
     }
   });
-  // The OrtIoBinding goes on viewing this call's inputs until the next call rebinds them.
-  slot.held.take_from(call.keep);
+  // This call's inputs are let go with `call`, while the OrtIoBinding still views them: it never
+  // reads them again, since every run binds each of its per-call inputs anew before it starts (and
+  // clears them all when another set of inputs is fed).
   if (!started) fail(Problem::Closed, "the session was closed before the run started");
+  if (busy)
+    fail(Problem::Value,
+         "this binding writes into preallocated outputs (out=) and another thread is running it: each run would "
+         "overwrite the arrays the other returned; give each thread its own binding");
   if (status.failed()) {
     stop.raise_if_stopped();
     check(status.release());
@@ -234,6 +257,9 @@ py::tuple Binding::outputs() const {
 
 namespace {
 
+// An instance whose __init__ never ran (Binding.__new__) is refused, never read.
+Binding& binding_of(py::handle self) { return native<Binding>(self, "ortbind.Binding"); }
+
 constexpr const char* kNames[] = {"feeds", "timeout", "cancel"};
 constexpr FastcallSignature kRun{"run", kNames, 3, 1, 0};
 
@@ -252,10 +278,12 @@ void bind_binding(py::module_& m) {
       "Binding()\n--\n\nA session's bound path, made by Session.bind(): runs through an ONNX Runtime I/O "
       "binding kept across calls, one per thread.");
   cls.def_property_readonly(
-         "inputs", [](const Binding& b) { return b.bound_inputs(); }, "The inputs bound once, by name.")
+         "inputs", [](py::handle self) { return binding_of(self).bound_inputs(); }, "The inputs bound once, by name.")
       .def_property_readonly(
-          "outputs", [](const Binding& b) { return b.outputs(); }, "The outputs each run returns, in order.")
-      .def_property_readonly("session", [](const Binding& b) { return b.session(); }, "The session it runs.");
+          "outputs", [](py::handle self) { return binding_of(self).outputs(); },
+          "The outputs each run returns, in order.")
+      .def_property_readonly(
+          "session", [](py::handle self) { return binding_of(self).session(); }, "The session it runs.");
   static const std::string run_doc =
       "run" + fastcall_text_signature(kRun, "", kRun.count) +
       "\n--\n\nRuns the model through the binding: feeds gives the inputs not bound once (all of them when "

@@ -40,7 +40,6 @@ class Binding {
     OrtIoBinding* io = nullptr;
     std::vector<char> fed;  // the inputs the last call bound per call (ClearBoundInputs when this changes)
     bool prepared = false;  // the inputs bound once and the outputs are bound in `io`
-    KeepAlive held;         // the arrays `io` still views, until the next call rebinds it
     ~Slot();
   };
   using Fed = SmallArray<char, 64>;  // per model input: given in this call
@@ -58,14 +57,15 @@ class Binding {
   std::vector<std::vector<int64_t>> bound_dims_;  // their shapes when bound: what ONNX Runtime sees
   std::vector<py::object> out_arrays_;            // per selected output: its preallocated array, or empty
   std::vector<OwnedValue> out_values_;
+  std::vector<std::vector<int64_t>> out_dims_;  // their shapes, checked against each call's symbols
   bool settled_ = false;   // the contract holds for every run (all inputs bound, no output checked)
   bool has_out_ = false;   // some output is preallocated
   bool computes_ = false;  // some output is left to ONNX Runtime, so the run's values are read back
   py::object keys_;        // many outputs: the result's keys in order (Session::collect)
   std::mutex slots_mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<Slot>> slots_;
-  // Runs of a binding with preallocated outputs take turns: every thread's binding writes the same
-  // arrays.
+  // Held by the run of a binding with preallocated outputs: a second thread's run is refused, since
+  // it would write the arrays the first one is returning.
   std::mutex out_turn_;
 };
 

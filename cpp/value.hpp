@@ -3,7 +3,6 @@
 #include "types.hpp"
 
 #include <memory>
-#include <utility>
 #include <vector>
 
 namespace ortbind {
@@ -22,14 +21,6 @@ class KeepAlive {
   KeepAlive& operator=(const KeepAlive&) = delete;
   ~KeepAlive() {
     for (size_t i = 0; i < size_ && i < kInline; ++i) Py_DECREF(inline_[i]);
-  }
-  // Lets go of what this held and takes over what `other` held, leaving it empty. The GIL is held.
-  void take_from(KeepAlive& other) {
-    for (size_t i = 0; i < size_ && i < kInline; ++i) Py_DECREF(inline_[i]);
-    spilled_.clear();
-    for (size_t i = 0; i < other.size_ && i < kInline; ++i) inline_[i] = other.inline_[i];
-    spilled_.swap(other.spilled_);
-    size_ = std::exchange(other.size_, 0);
   }
   void add(py::object object) {
     if (size_ < kInline)

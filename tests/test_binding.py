@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import sys
 import threading
 import time
 import weakref
@@ -223,28 +224,6 @@ def test_threads_each_get_their_own_binding_and_the_right_rows() -> None:
     assert errors == []
 
 
-def test_threads_sharing_preallocated_outputs_take_turns() -> None:
-    session = ortbind.Session(models.add(), intra_op_threads=1)
-    z = np.empty((2, 3), F32)
-    binding = session.bind(out={"z": z})
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            for _ in range(300):
-                assert binding.run({"x": np.ones((2, 3), F32), "y": np.ones((2, 3), F32)})["z"] is z
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert z.tolist() == [[2.0] * 3] * 2
-
-
 @pytest.fixture(scope="module")
 def slow() -> ortbind.Session:
     return ortbind.Session(models.matmul_chain(chain_nodes(3.0), 256), intra_op_threads=1)
@@ -302,16 +281,58 @@ def test_a_binding_keeps_its_session_alive() -> None:
     assert alive() is None
 
 
-def test_per_call_inputs_are_released_by_the_next_call() -> None:
-    # The runtime's binding views the last call's inputs until the next call rebinds them.
+def test_per_call_inputs_are_released_when_the_call_returns() -> None:
     session = ortbind.Session(models.add_one_element())
     binding = session.bind()
     first = np.array([1.0], F32)
+    before = sys.getrefcount(first)
     gone = weakref.ref(first)
     binding.run({"x": first})
+    assert sys.getrefcount(first) == before
     del first
-    binding.run({"x": np.array([2.0], F32)})
     assert gone() is None
+    # The runtime's binding still points at that buffer, but the next run binds its own input first.
+    assert binding.run({"x": np.array([2.0], F32)})["y"].tolist() == [4.0]  # y = x + x
+
+
+def test_a_second_thread_running_a_binding_with_preallocated_outputs_is_refused(slow: ortbind.Session) -> None:
+    y = np.empty((256, 256), F32)
+    binding = slow.bind(inputs={"x": np.eye(256, dtype=F32)}, out={"y": y})
+    started = threading.Event()
+    outcome: list[object] = []
+
+    def run() -> None:
+        started.set()
+        outcome.append(binding.run()["y"])
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    started.wait()
+    time.sleep(0.2)
+    with pytest.raises(ortbind.InvalidValueError, match=r"another thread is running it.*its own binding"):
+        binding.run()
+    runner.join()
+    assert outcome[0] is y
+    assert binding.run()["y"] is y  # free again
+
+
+def test_preallocated_outputs_are_checked_against_each_calls_symbols() -> None:
+    session = ortbind.Session(models.add())
+    binding = session.bind(out={"z": np.zeros((2, 3), F32)})
+    four = np.ones((4, 3), F32)
+    with pytest.raises(ortbind.ShapeError) as from_binding:
+        binding.run({"x": four, "y": four})
+    with pytest.raises(ortbind.ShapeError) as from_run:
+        session.run({"x": four, "y": four}, out={"z": np.zeros((2, 3), F32)})
+    assert str(from_binding.value) == str(from_run.value)
+    assert "output 'z' dim 0 ('batch') is 2, but 'x' bound batch=4" in str(from_binding.value)
+
+
+def test_an_uninitialised_binding_is_refused_not_read() -> None:
+    raw = ortbind.Binding.__new__(ortbind.Binding)
+    for read in (lambda: raw.session, lambda: raw.inputs, lambda: raw.outputs, lambda: raw.run()):
+        with pytest.raises(ortbind.KindError, match="never made"):
+            read()
 
 
 def test_a_failed_bound_run_leaves_the_binding_usable() -> None:
