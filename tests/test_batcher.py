@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import re
 import threading
+import traceback
 import tracemalloc
 import weakref
 from pathlib import Path
@@ -214,7 +215,10 @@ def test_a_failed_batch_fails_its_requests_and_the_batcher_goes_on() -> None:
         doomed = [batcher.submit({"idx": np.array([i], np.int64)}) for i in (0, 99, 1)]
         errors = [future.exception(timeout=30) for future in doomed]
         assert all(isinstance(e, ortbind.Error) for e in errors), errors
-        assert "out of" in str(errors[0]) and errors[0] is errors[1] is errors[2]
+        assert "out of" in str(errors[0]) and len({id(e) for e in errors}) == 3  # each its own copy
+        assert all(type(e) is type(errors[0]) and str(e) == str(errors[0]) for e in errors)
+        causes = [e.__cause__ for e in errors if e is not None]
+        assert len(causes) == 3 and causes[0] is causes[1] is causes[2] is not None
         fine = [batcher.submit({"idx": np.array([i], np.int64)}) for i in (3, 0, 2)]
         values = [future.result(timeout=30)["y"] for future in fine]
         assert batcher.stats.failed_batches == 1
@@ -455,3 +459,194 @@ def test_string_inputs_are_batched() -> None:
         result, want = future.result(), session.run({"text": w})
         np.testing.assert_array_equal(result["same"], want["same"])
         np.testing.assert_array_equal(result["is_yes"], want["is_yes"])
+
+
+def _gate(batcher: ortbind.Batcher) -> tuple[threading.Event, list[Any]]:
+    """Holds the batcher's first run until the event is set; records each run's feeds."""
+    engine = batcher._engine
+    real, gate, seen = engine.run, threading.Event(), []
+
+    def run(feeds: Any) -> Any:
+        seen.append({name: np.asarray(value).copy() for name, value in feeds.items()})
+        gate.wait(30)
+        return real(feeds)
+
+    engine.run = run  # type: ignore[assignment]
+    return gate, seen
+
+
+def test_a_string_input_refuses_other_dtypes_as_run_does() -> None:
+    session = ortbind.Session(models.string_model())
+    floats = {"text": np.array([1.0, 2.0])}  # float64: numpy takes np.dtype("f8") == None as true
+    with pytest.raises(ortbind.DTypeError) as usual:
+        session.run(floats)
+    with ortbind.Batcher(session, max_batch=8, max_delay=LONG) as batcher:
+        with pytest.raises(ortbind.DTypeError) as refused:
+            batcher.submit(floats)
+        good = batcher.submit({"text": np.array(["yes", "no"])})
+    assert str(refused.value) == str(usual.value)
+    np.testing.assert_array_equal(good.result(timeout=30)["same"], ["yes", "no"])
+
+
+def test_a_0d_array_for_a_1d_input_gets_the_rank_error() -> None:
+    session = ortbind.Session(models.identity(shape=("n",)))
+    with pytest.raises(ortbind.ShapeError) as usual:
+        session.run({"x": np.array(1.0, np.float32)})
+    with ortbind.Batcher(session, max_batch=4, max_delay=LONG) as batcher:
+        for feeds in (np.array(1.0, np.float32), {"x": np.array(1.0, np.float32)}):
+            with pytest.raises(ortbind.ShapeError) as refused:
+                batcher.submit(feeds)
+            assert str(refused.value) == str(usual.value)
+
+
+def test_an_overdue_request_runs_before_newer_full_batches() -> None:
+    session = ortbind.Session(models.symbolic_pair())
+
+    def request(rows: int, seq: int) -> dict[str, np.ndarray]:
+        ids = np.full((rows, seq), seq, np.int64)
+        return {"ids": ids, "mask": np.ones_like(ids)}
+
+    with ortbind.Batcher(session, max_batch=2, max_delay=0.01) as batcher:
+        gate, seen = _gate(batcher)
+        blocker = batcher.submit(request(2, 5))  # full: it runs, and waits at the gate
+        while not seen:
+            threading.Event().wait(0.001)
+        small = batcher.submit(request(1, 2))
+        threading.Event().wait(0.05)  # past its deadline while the worker is busy
+        full = [batcher.submit(request(2, 3)) for _ in range(3)]  # newer, but full batches
+        gate.set()
+        for future in [blocker, small, *full]:
+            future.result(timeout=30)
+    assert [run["ids"].shape for run in seen] == [(2, 5), (1, 2), (2, 3), (2, 3), (2, 3)]
+
+
+def test_ready_queues_run_oldest_first() -> None:
+    session = ortbind.Session(models.symbolic_pair())
+    with ortbind.Batcher(session, max_batch=2, max_delay=LONG) as batcher:
+        gate, seen = _gate(batcher)
+        futures = [batcher.submit({"ids": np.zeros((2, 9), np.int64), "mask": np.zeros((2, 9), np.int64)})]
+        while not seen:
+            threading.Event().wait(0.001)
+        for seq in (4, 3, 2):  # one row each: none is full yet
+            futures.append(batcher.submit({"ids": np.zeros((1, seq), np.int64), "mask": np.zeros((1, seq), np.int64)}))
+        for seq in (2, 3, 4):  # now each is full, the last-filled group holding the oldest request
+            futures.append(batcher.submit({"ids": np.zeros((1, seq), np.int64), "mask": np.zeros((1, seq), np.int64)}))
+        gate.set()
+        for future in futures:
+            future.result(timeout=30)
+    assert [run["ids"].shape for run in seen] == [(2, 9), (2, 4), (2, 3), (2, 2)]
+
+
+def test_each_request_of_a_failed_batch_gets_its_own_error() -> None:
+    session = ortbind.Session(models.mlp())
+    with ortbind.Batcher(session, max_batch=20, max_delay=LONG) as batcher:
+        session.close()
+        futures = [batcher.submit({"x": rows(1)}) for _ in range(20)]
+        errors = []
+        for future in futures:
+            try:
+                future.result(timeout=30)
+            except ortbind.ClosedError as error:  # the class that session.run raises
+                errors.append(error)
+    assert len({id(e) for e in errors}) == 20
+    assert len({str(e) for e in errors}) == 1 and all(type(e) is ortbind.ClosedError for e in errors)
+    original = errors[0].__cause__
+    assert isinstance(original, ortbind.ClosedError) and all(e.__cause__ is original for e in errors)
+    # each raise adds to its own traceback only: the last holds its one raise, not 20 callers'
+    last = errors[-1].__traceback__
+    assert last is not None and len(traceback.extract_tb(last)) <= 3
+
+
+def test_an_output_shape_error_keeps_its_result_for_each_request() -> None:
+    session = ortbind.Session(models.identity(shape=("n", "?")))
+    checked = session.with_contract(outputs={"y": (None, ("n", 4))})  # the requests give (n, 3)
+    with pytest.raises(ortbind.OutputShapeError) as usual:
+        checked.run({"x": np.ones((1, 3), np.float32)})
+    with ortbind.Batcher(checked, max_batch=2, max_delay=LONG) as batcher:
+        futures = [batcher.submit({"x": np.full((1, 3), k, np.float32)}) for k in range(2)]
+        errors = [f.exception(timeout=30) for f in futures]
+    assert errors[0] is not errors[1]
+    for error in errors:
+        assert type(error) is ortbind.OutputShapeError and str(error) == str(usual.value)
+        np.testing.assert_array_equal(error.result["y"], [[0, 0, 0], [1, 1, 1]])  # the batch's result
+
+
+def test_every_error_class_is_copied_as_itself() -> None:
+    from ortbind.batcher import _own_error
+
+    classes = [c for c in vars(ortbind.errors).values() if isinstance(c, type) and issubclass(c, ortbind.Error)]
+    assert len(classes) > 10
+    for cls in classes:
+        original = cls("what went wrong")
+        own = _own_error(original)
+        assert own is not original and type(own) is cls and str(own) == str(original), cls
+        assert own.__cause__ is original and own.args == original.args
+
+
+class _Stop(BaseException):
+    pass
+
+
+def test_a_base_exception_in_a_run_fails_its_batch_and_the_batcher_goes_on(mlp: ortbind.Session) -> None:
+    with ortbind.Batcher(mlp, max_batch=2, max_delay=LONG) as batcher:
+        engine = batcher._engine
+        real = engine.run
+
+        def run(feeds: Any) -> Any:
+            engine.run = real
+            raise _Stop("stop")
+
+        engine.run = run  # type: ignore[assignment]
+        failed = [batcher.submit({"x": rows(1)}) for _ in range(2)]
+        assert all(isinstance(f.exception(timeout=10), _Stop) for f in failed)
+        fine = [batcher.submit({"x": rows(1)}) for _ in range(2)]
+        assert all(f.result(timeout=10)["probs"].shape == (1, 10) for f in fine)
+
+
+def test_a_future_its_caller_settled_is_skipped(mlp: ortbind.Session) -> None:
+    with ortbind.Batcher(mlp, max_batch=2, max_delay=LONG) as batcher:
+        settled = batcher.submit({"x": rows(1)})
+        settled.set_result("mine")  # type: ignore[arg-type]
+        others = [batcher.submit({"x": rows(1)}) for _ in range(3)]
+    # close() ran what was queued: the worker skipped the settled request, and went on
+    assert all(f.result(timeout=10)["probs"].shape == (1, 10) for f in others)
+    assert settled.result() == "mine"  # type: ignore[comparison-overlap]
+    assert batcher.stats.rows == 3 and batcher.stats.withdrawn == 1
+
+
+def test_a_dead_worker_fails_waiting_requests_and_refuses_new_ones(mlp: ortbind.Session) -> None:
+    batcher = ortbind.Batcher(mlp, max_batch=2, max_delay=LONG)
+
+    def broken(taken: Any) -> None:
+        raise RuntimeError("a bug in the worker")
+
+    batcher._engine._run_batch = broken  # type: ignore[method-assign]
+    waiting = batcher.submit({"x": rows(3)})  # over max_batch: it is taken at once, and the worker dies
+    error = waiting.exception(timeout=10)
+    assert isinstance(error, ortbind.ClosedError) and "worker stopped" in str(error)
+    assert isinstance(error.__cause__, RuntimeError)
+    assert batcher.closed
+    with pytest.raises(ortbind.ClosedError, match="worker stopped on an unexpected RuntimeError: a bug"):
+        batcher.submit({"x": rows(1)})
+    batcher.close()  # returns: the worker is gone
+
+
+def test_max_queue_refuses_requests_past_it(mlp: ortbind.Session) -> None:
+    from ortbind.batcher import QueueFullError
+
+    with pytest.raises(ortbind.InvalidValueError, match="max_queue"):
+        ortbind.Batcher(mlp, max_queue=0)
+    with ortbind.Batcher(mlp, max_batch=64, max_delay=LONG, max_queue=2) as batcher:
+        assert batcher.max_queue == 2
+        futures = [batcher.submit({"x": rows(1)}) for _ in range(2)]
+        with pytest.raises(QueueFullError, match="max_queue=2") as refused:
+            batcher.submit({"x": rows(1)})
+        assert isinstance(refused.value, ortbind.Error)
+
+        async def awaited() -> None:
+            await batcher.run({"x": rows(1)})
+
+        with pytest.raises(QueueFullError):
+            asyncio.run(awaited())
+        assert batcher.stats.requests == 2
+    assert [f.result(timeout=30)["probs"].shape for f in futures] == [(1, 10)] * 2

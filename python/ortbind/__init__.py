@@ -37,7 +37,7 @@ from ._core import (
     ShapeError,
     ValidationError,
 )
-from .batcher import Batcher, BatcherStats
+from .batcher import Batcher, BatcherStats, QueueFullError
 from .contracts import Contract, TensorContract
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
@@ -66,6 +66,7 @@ __all__ = [
     "Metadata",
     "NameMismatchError",
     "OutputShapeError",
+    "QueueFullError",
     "Result",
     "RunTimeout",
     "Session",

@@ -59,7 +59,8 @@ class BatchPlan:
                 if type(value) is not np.ndarray or value.dtype is not spec.dtype:
                     break
                 shape = value.shape
-                if shape[1:] != spec.rest or (rows >= 0 and shape[0] != rows):
+                # A 0-d array matches a (n,) rule's empty rest: it takes the full check (rank).
+                if not shape or shape[1:] != spec.rest or (rows >= 0 and shape[0] != rows):
                     break
                 rows = shape[0]
                 arrays.append(value)
@@ -95,9 +96,11 @@ class BatchPlan:
                 self._check_shape(spec, value.shape, bound)  # before any copy, as _core does
                 if spec.dtype is not None and value.dtype != spec.dtype and value.dtype.newbyteorder("=") == spec.dtype:
                     value = value.astype(spec.dtype)  # byte-swapped: _core too takes it, with one copy
+            # spec.dtype is None for strings, and numpy 2 takes `dtype == None` as float64: every
+            # string input takes to_array, which refuses what _core refuses.
             array = (
                 value
-                if type(value) is np.ndarray and value.dtype == spec.dtype
+                if type(value) is np.ndarray and spec.dtype is not None and value.dtype == spec.dtype
                 else to_array(value, spec.element, spec.label)
             )
             self._check_shape(spec, array.shape, bound)

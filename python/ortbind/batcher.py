@@ -2,7 +2,8 @@
 
 One worker thread per batcher forms batches and runs them. A request joins the queue of the
 requests it can be stacked with (same dims past axis 0); a queue runs as one batch when
-``max_batch`` rows wait in it, or when its oldest request has waited ``max_delay`` seconds. The run
+``max_batch`` rows wait in it, or when its oldest request has waited ``max_delay`` seconds; of the
+queues ready, the one with the oldest first request runs first. The run
 is the session's own ``run`` (under its contract, GIL released); each request gets the rows of its
 own as views into the batch's outputs.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import copy
 import math
 import os
 import threading
@@ -71,6 +73,28 @@ class _Request:
         self.state = _QUEUED
 
 
+class QueueFullError(_core.Error):
+    """A request came while ``max_queue`` requests were already waiting for a batch."""
+
+
+def _own_error(error: BaseException) -> BaseException:
+    """A copy of ``error`` for one request of a failed batch: the same class, message and
+    attributes (``OutputShapeError.result``), with ``__cause__`` the original. Sharing one object
+    would let each caller's ``raise`` grow its ``__traceback__``, keeping every frame alive."""
+    try:
+        own = copy.copy(error)  # type(error)(*error.args), then its __dict__
+    except Exception:
+        return error  # an exception that cannot be remade from its args: shared, as a last resort
+    if type(own) is not type(error) or own is error:
+        return error
+    notes = getattr(error, "__notes__", None)
+    if isinstance(notes, list):
+        own.__notes__ = list(notes)  # type: ignore[attr-defined]
+    own.__traceback__ = None
+    own.__cause__ = error  # also sets __suppress_context__
+    return own
+
+
 def _settle_all(items: list[tuple[asyncio.Future[Result], Result | None, BaseException | None]]) -> None:
     for future, result, error in items:
         if future.done():  # its task was cancelled after the batch started
@@ -81,22 +105,42 @@ def _settle_all(items: list[tuple[asyncio.Future[Result], Result | None, BaseExc
             future.set_result(result)  # type: ignore[arg-type]
 
 
+def _settle(
+    loop: asyncio.AbstractEventLoop | None, future: Any, result: Result | None, error: BaseException | None
+) -> None:
+    """Settles one request's future from the worker (a concurrent one at once, an asyncio one on its
+    loop). A future the caller has already settled or cancelled is left as it is."""
+    if loop is not None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits it
+            loop.call_soon_threadsafe(_settle_all, [(future, result, error)])
+        return
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
 class _Engine:
     """The queues and the worker thread. Holds no reference to the Batcher, so that a batcher
     dropped without ``close()`` is collected and its finalizer stops the worker."""
 
     refusal = "the batcher is closed: it takes no new requests"
 
-    def __init__(self, run: RunMethod, plan: BatchPlan, max_batch: int, max_delay: float) -> None:
+    def __init__(
+        self, run: RunMethod, plan: BatchPlan, max_batch: int, max_delay: float, max_queue: int | None
+    ) -> None:
         self.run = run
         self.plan = plan
         self.max_batch = max_batch
         self.max_delay = max_delay
+        self.max_queue = max_queue
         self.cond = threading.Condition(threading.Lock())
         self.groups: dict[Key, deque[_Request]] = {}
         self.rows: dict[Key, int] = {}
         self.queued = 0
         self.closing = False
+        self.running: list[_Request] = []  # the batch in flight: failed by _break should the worker die
         self.buffers: OrderedDict[Key, list[np.ndarray[Any, Any] | None]] = OrderedDict()
         self.counts = [0, 0, 0, 0, 0]  # BatcherStats' fields, in order
         self.thread = threading.Thread(target=self.work, name="ortbind-batcher", daemon=True)
@@ -109,6 +153,10 @@ class _Engine:
         with self.cond:
             if self.closing:
                 raise _core.ClosedError(self.refusal)
+            if self.max_queue is not None and self.queued >= self.max_queue:
+                raise QueueFullError(
+                    f"the batcher's queue is full: {self.queued} requests wait for a batch (max_queue={self.max_queue})"
+                )
             key = request.key
             queue = self.groups.get(key)
             if queue is None:
@@ -146,22 +194,55 @@ class _Engine:
     # --- the worker ------------------------------------------------------------------------------
 
     def work(self) -> None:
-        while True:
-            with self.cond:
-                while True:
-                    taken, timeout = self._next_batch()
-                    if taken:
-                        break
-                    if self.closing and self.queued == 0:
-                        return
-                    self.cond.wait(timeout)
-            self._run_batch(taken)
+        try:
+            while True:
+                with self.cond:
+                    while True:
+                        taken, timeout = self._next_batch()
+                        if taken:
+                            self.running = taken
+                            break
+                        if self.closing and self.queued == 0:
+                            return
+                        self.cond.wait(timeout)
+                self._run_batch(taken)
+                self.running = []
+        except BaseException as error:  # a bug, or worse: no request is left waiting for a dead worker
+            self._break(error)
+
+    def _break(self, error: BaseException) -> None:
+        """The worker is stopping on ``error``: refuse new requests, fail the waiting ones."""
+        message = f"the batcher's worker stopped on an unexpected {type(error).__name__}: {error}"
+        with self.cond:
+            self.closing = True
+            self.refusal = message
+            doomed = [r for r in self.running if r.state == _TAKEN]
+            for queue in self.groups.values():
+                for request in queue:
+                    if request.state == _QUEUED:
+                        request.state = _TAKEN
+                        self.queued -= 1
+                        doomed.append(request)
+            self.groups.clear()
+            self.rows.clear()
+            self.running = []
+        for request in doomed:
+            failure = _core.ClosedError(message)
+            failure.__cause__ = error
+            with contextlib.suppress(Exception):
+                _settle(request.loop, request.future, None, failure)
 
     def _next_batch(self) -> tuple[list[_Request], float | None]:
-        """The requests of the batch to run now, or none and how long to wait. Lock held."""
+        """The requests of the batch to run now, or none and how long to wait. Lock held.
+
+        Of the queues ready to run (full, past their deadline, or closing), the one whose first
+        request has waited longest runs first: a full queue never starves an older, smaller one.
+        """
         while True:
             ready: deque[_Request] | None = None
             oldest: deque[_Request] | None = None
+            now = time.monotonic()
+            due = now - self.max_delay  # a request that came before this is past its deadline
             for key in list(self.groups):
                 queue = self.groups[key]
                 while queue and queue[0].state == _WITHDRAWN:
@@ -169,18 +250,17 @@ class _Engine:
                 if not queue:
                     del self.groups[key], self.rows[key]
                     continue
-                if self.rows[key] >= self.max_batch:
-                    ready = queue
-                    break
-                if oldest is None or queue[0].since < oldest[0].since:
+                since = queue[0].since
+                if oldest is None or since < oldest[0].since:
                     oldest = queue
+                if (self.closing or since <= due or self.rows[key] >= self.max_batch) and (
+                    ready is None or since < ready[0].since
+                ):
+                    ready = queue
             if ready is None:
                 if oldest is None:
                     return [], None
-                wait = oldest[0].since + self.max_delay - time.monotonic()
-                if wait > 0 and not self.closing:
-                    return [], wait
-                ready = oldest
+                return [], oldest[0].since + self.max_delay - now
             taken = self._take(ready)
             if taken:
                 return taken, None
@@ -200,7 +280,10 @@ class _Engine:
             future = request.future
             # A cancelled future's request is withdrawn here; one taken can no longer be cancelled
             # (concurrent.futures), or is dropped when its batch ends (asyncio).
-            alive = future.set_running_or_notify_cancel() if request.loop is None else not future.done()  # type: ignore[union-attr]
+            try:
+                alive = future.set_running_or_notify_cancel() if request.loop is None else not future.done()  # type: ignore[union-attr]
+            except RuntimeError:  # the caller settled the future itself: nobody waits for this request
+                alive = False
             if not alive:
                 self._forget(request)
                 continue
@@ -223,7 +306,7 @@ class _Engine:
                 stacked = self._stack(taken, rows)
                 feeds = {spec.name: buffer for spec, buffer in zip(self.plan.inputs, stacked, strict=True)}
             results = self._split(self.run(feeds), taken, rows, stacked)
-        except Exception as failure:  # every request of the batch gets it; the worker goes on
+        except BaseException as failure:  # every request of the batch gets it; the worker goes on
             error = failure
         with self.cond:
             self.counts[2] += 1
@@ -232,14 +315,11 @@ class _Engine:
         by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for k, request in enumerate(taken):
             result = None if error is not None else results[k]
+            own = None if error is None else _own_error(error)  # each caller raises its own
             if request.loop is None:
-                future: Any = request.future
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
+                _settle(None, request.future, result, own)
             else:
-                by_loop.setdefault(request.loop, []).append((request.future, result, error))
+                by_loop.setdefault(request.loop, []).append((request.future, result, own))
         for loop, items in by_loop.items():
             # One wake-up of each loop per batch, not one per request.
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits these
@@ -315,11 +395,15 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 class Batcher:
     """Collects requests to one session and runs them as batches along the model's batch dim.
 
-    ``Batcher(session, *, max_batch=64, max_delay=0.002, dim=None)``: a batch runs when
-    ``max_batch`` rows wait, or when the oldest request has waited ``max_delay`` seconds. ``dim``
+    ``Batcher(session, *, max_batch=64, max_delay=0.002, dim=None, max_queue=None)``: a batch runs
+    when ``max_batch`` rows wait, or when the oldest request has waited ``max_delay`` seconds. ``dim``
     names the symbolic dim to batch along; by default the one every input and output has at axis 0
     of the contract (``session`` may be a :class:`CheckedSession` whose contract names it). Each
-    request is checked against the contract on its own before it joins a batch.
+    request is checked against the contract on its own before it joins a batch. With ``max_queue``,
+    a request that finds that many requests waiting is refused with :class:`QueueFullError`.
+
+    A request's arrays are not copied: they are read when its batch runs, so they must not change
+    until its result arrives.
 
     ``await batcher.run(feeds)`` (asyncio) and ``batcher.submit(feeds)`` (a
     ``concurrent.futures.Future``) give each caller a :class:`Result` with the rows of its request
@@ -334,6 +418,7 @@ class Batcher:
         max_batch: int = 64,
         max_delay: float = 0.002,
         dim: str | None = None,
+        max_queue: int | None = None,
     ) -> None:
         if not isinstance(session, Session | CheckedSession):
             raise _core.KindError(f"Batcher needs an ortbind Session or CheckedSession, not {type(session).__name__}")
@@ -341,11 +426,13 @@ class Batcher:
             raise _core.InvalidValueError(f"max_batch must be an int >= 1, not {max_batch!r}")
         if isinstance(max_delay, bool) or not isinstance(max_delay, int | float) or not 0 <= max_delay < math.inf:
             raise _core.InvalidValueError(f"max_delay must be a number of seconds >= 0, not {max_delay!r}")
+        if max_queue is not None and (isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1):
+            raise _core.InvalidValueError(f"max_queue must be None or an int >= 1, not {max_queue!r}")
         if session.closed:
             raise _core.ClosedError("the session is closed")
         self._session = session
         self._plan = plan(session.contract, dim, max_batch)
-        self._engine = _Engine(session.run, self._plan, max_batch, float(max_delay))
+        self._engine = _Engine(session.run, self._plan, max_batch, float(max_delay), max_queue)
         self._finalizer = weakref.finalize(self, self._engine.close, False)
 
     @property
@@ -364,6 +451,10 @@ class Batcher:
     @property
     def max_delay(self) -> float:
         return self._engine.max_delay
+
+    @property
+    def max_queue(self) -> int | None:
+        return self._engine.max_queue
 
     @property
     def closed(self) -> bool:
