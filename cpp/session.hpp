@@ -68,7 +68,7 @@ class Session {
   Session(py::handle model, py::handle env, std::optional<std::vector<std::string>> providers,
           const std::string& optimization, std::optional<int> intra_op_threads, std::optional<int> inter_op_threads,
           const std::string& execution_mode, std::map<std::string, int64_t> free_dimensions,
-          std::map<std::string, std::string> config);
+          std::map<std::string, std::string> config, std::optional<std::string> profile);
   ~Session();
   // Python owns the one instance; runs point at it.
   Session(const Session&) = delete;
@@ -94,6 +94,10 @@ class Session {
   std::shared_ptr<Contract> compile(py::sequence inputs, py::sequence outputs, py::sequence symbols,
                                     py::sequence check_computed) const;
   Env env() const { return Env{env_}; }
+  // ONNX Runtime's profiler (profile= at creation): ends it, writes its JSON file and returns that
+  // file's path ("" when profiling was not enabled).
+  std::string end_profiling();
+  uint64_t profiling_start_ns() const;
 
  private:
   // Calls `body` with the GIL released and the session held open (close() waits for it); false,

@@ -109,24 +109,31 @@ void bind_session(py::module_& m) {
 
   py::class_<Session> cls(m, "Session", py::dynamic_attr(),
                           "Session(model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
-                          "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={})\n--\n\n"
+                          "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
+                          "profile=None)\n--\n\n"
                           "The native session; use ortbind.Session.");
   cls.def(py::init<py::handle, py::handle, std::optional<std::vector<std::string>>, const std::string&,
                    std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
-                   std::map<std::string, std::string>>(),
+                   std::map<std::string, std::string>, std::optional<std::string>>(),
           py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
           py::arg("optimization") = "all", py::arg("intra_op_threads") = py::none(),
           py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
           py::arg("free_dimensions") = std::map<std::string, int64_t>{},
-          py::arg("config") = std::map<std::string, std::string>{},
+          py::arg("config") = std::map<std::string, std::string>{}, py::arg("profile") = py::none(),
           "__init__(self, model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
-          "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={})\n--\n\n"
+          "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
+          "profile=None)\n--\n\n"
           "Loads the model (a path or bytes-like) with the GIL released.")
       .def(
           "close", [](py::handle self) { session_of(self).close(); },
           "close(self)\n--\n\nReleases the session once its runs in flight are over; later runs raise ClosedError.")
       .def_property_readonly("closed", [](py::handle self) { return session_of(self).closed(); })
       .def_property_readonly("env", [](py::handle self) { return session_of(self).env(); })
+      .def(
+          "end_profiling", [](py::handle self) { return session_of(self).end_profiling(); },
+          "end_profiling(self)\n--\n\nEnds ONNX Runtime's profiler and returns the path of the JSON file it wrote.")
+      .def_property_readonly("profiling_start_ns",
+                             [](py::handle self) { return session_of(self).profiling_start_ns(); })
       .def(
           "_describe", [](py::handle self, bool inputs) { return session_of(self).describe(inputs); },
           py::arg("inputs"), "_describe(self, inputs)\n--\n\n(name, type) of each input or output.")

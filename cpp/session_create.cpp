@@ -84,7 +84,8 @@ class ModelSource {
 Session::Session(py::handle model, py::handle env, std::optional<std::vector<std::string>> providers,
                  const std::string& optimization, std::optional<int> intra_op_threads,
                  std::optional<int> inter_op_threads, const std::string& execution_mode,
-                 std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config)
+                 std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config,
+                 std::optional<std::string> profile)
     : generation_(fork_generation()) {
   if (!env.is_none()) env_ = native<Env>(env, "ortbind.Env").core;
   Ort::SessionOptions options;
@@ -94,6 +95,11 @@ Session::Session(py::handle model, py::handle env, std::optional<std::vector<std
     check(api().AddFreeDimensionOverrideByName(options, name.c_str(), value));
   for (const auto& [key, value] : config) options.AddConfigEntry(key.c_str(), value.c_str());
   if (providers) add_providers(options, *providers);
+  if (profile) {
+    // The runtime reads a C string: a NUL would silently write elsewhere.
+    if (profile->find('\0') != std::string::npos) fail(Problem::Value, "the profile prefix holds a NUL character");
+    options.EnableProfiling(profile->c_str());
+  }
   const ModelSource source(model);
   {
     py::gil_scoped_release release;
@@ -209,6 +215,22 @@ py::dict Session::metadata() {
   }
   result["custom"] = custom;
   return result;
+}
+
+std::string Session::end_profiling() {
+  ensure_open();
+  // The runtime writes the file here and allocates its name with the allocator given; the
+  // AllocatedStringPtr frees it with that same allocator.
+  Ort::AllocatorWithDefaultOptions allocator;
+  Ort::AllocatedStringPtr path{nullptr, Ort::detail::AllocatedFree(allocator)};
+  if (!while_open([&] { path = session_.EndProfilingAllocated(allocator); }))
+    fail(Problem::Closed, "the session is closed");
+  return path ? std::string(path.get()) : std::string();
+}
+
+uint64_t Session::profiling_start_ns() const {
+  ensure_open();
+  return session_.GetProfilingStartTimeNs();
 }
 
 void Session::set_contract(std::shared_ptr<Contract> contract) {

@@ -93,7 +93,11 @@ class Session:
         execution_mode: str = "sequential",
         free_dimensions: Mapping[str, int] = ...,
         config: Mapping[str, str] = ...,
+        profile: str | None = None,
     ) -> None: ...
+    def end_profiling(self) -> str: ...
+    @property
+    def profiling_start_ns(self) -> int: ...
     def run(
         self,
         feeds: Mapping[str, Any] | Any,

@@ -111,6 +111,10 @@ class Session(_core.Session):
     main thread and raises KeyboardInterrupt. The GIL is released during the run: several threads
     may run one session at once. Shapes and dtypes are checked against the model's contract
     (symbolic dims bound consistently across inputs) before ONNX Runtime sees the data.
+
+    ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
+    returns the path of the JSON file it wrote (``<prefix>_<date>.json``, Chrome's trace format, one
+    ``"cat": "Node"`` event per node run); ``profiling_start_ns`` is when it started.
     """
 
     def __init__(
@@ -125,6 +129,7 @@ class Session(_core.Session):
         execution_mode: Literal["sequential", "parallel"] = "sequential",
         free_dimensions: Mapping[str, int] | None = None,
         config: Mapping[str, str] | None = None,
+        profile: str | os.PathLike[str] | None = None,
     ) -> None:
         if isinstance(providers, str):
             raise _core.KindError("providers must be a sequence of provider names, not one str")
@@ -137,6 +142,9 @@ class Session(_core.Session):
             "free_dimensions": dict(free_dimensions or {}),
             "config": dict(config or {}),
         }
+        if profile is not None:
+            # Only given when set: a pickled session rebuilds without it unless it was profiled.
+            options["profile"] = os.fsdecode(profile)
         super().__init__(model, env=env, **options)
         self._options = options
         self._model_path = os.fsdecode(model) if isinstance(model, str | os.PathLike) else None
