@@ -69,7 +69,7 @@ void Session::run_async(py::handle self, py::handle feeds, py::handle outputs, p
   release_deferred_sessions();
   ensure_open();
   if (!PyCallable_Check(callback.ptr())) fail(Problem::Kind, "callback must be callable");
-  Request request = parse_request(outputs, timeout, cancel, contract_arg);
+  Request request = parse_request(outputs, timeout, cancel, py::none(), contract_arg);
   auto async = std::make_unique<AsyncCall>(this, self, callback, request);
   Call& call = async->call;
   gather(call, feeds, request);

@@ -9,15 +9,15 @@ Session& session_of(py::handle self) { return native<Session>(self, "ortbind.Ses
 
 // Session.run as a METH_FASTCALL method: pybind11's general dispatcher allocates argument vectors
 // on every call, and run is the hot path. Same signature as documented:
-// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None).
+// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, contract=None).
 // The run signature, written once: the parser below and the docstring's text signature (which
 // inspect.signature reads, and stubtest checks _core.pyi against) both come from this table.
-constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "contract"};
-constexpr Py_ssize_t kCount = 6;
+constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "adapters", "contract"};
+constexpr Py_ssize_t kCount = 7;
 constexpr Py_ssize_t kPositional = 2;
 constexpr Py_ssize_t kRequired = 1;
 
-constexpr Py_ssize_t kContract = 5;
+constexpr Py_ssize_t kContract = 6;
 
 // `first` names a leading positional parameter (_run_under's contract); `count` parameters of the
 // table follow it.
@@ -35,7 +35,7 @@ std::string run_signature(const char* first, Py_ssize_t count) {
 PyObject* parse_and_run(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                         PyObject* contract) {
   const Py_ssize_t count = contract != nullptr ? kContract : kCount;
-  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, contract};
+  PyObject* values[kCount] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, contract};
   if (nargs > kPositional) {
     PyErr_Format(PyExc_TypeError, "run() takes at most 2 positional arguments (feeds, outputs), %zd given", nargs);
     return nullptr;
@@ -72,7 +72,7 @@ PyObject* parse_and_run(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     Session& session = holder && holder.holder_constructed() && holder.value_ptr() != nullptr
                            ? *static_cast<Session*>(holder.value_ptr())
                            : session_of(self);
-    return session.run(values[0], values[1], values[2], values[3], values[4], values[5]).release().ptr();
+    return session.run(values[0], values[1], values[2], values[3], values[4], values[5], values[6]).release().ptr();
   } catch (py::error_already_set& error) {
     error.restore();
   } catch (...) {
@@ -110,19 +110,25 @@ void bind_session(py::module_& m) {
   py::class_<Session> cls(m, "Session", py::dynamic_attr(),
                           "Session(model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
                           "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
-                          "profile=None)\n--\n\n"
+                          "profile=None, custom_op_libraries=[], prepacked_weights=None, initializers=None, "
+                          "external_data=None, cpu_arena=None, memory_pattern=None)\n--\n\n"
                           "The native session; use ortbind.Session.");
-  cls.def(py::init<py::handle, py::handle, std::optional<std::vector<std::string>>, const std::string&,
-                   std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
-                   std::map<std::string, std::string>, std::optional<std::string>>(),
+  cls.def(py::init<py::handle, py::handle, py::handle, const std::string&, std::optional<int>, std::optional<int>,
+                   const std::string&, std::map<std::string, int64_t>, std::map<std::string, std::string>,
+                   std::optional<std::string>, std::vector<std::string>, py::handle, py::handle, py::handle,
+                   std::optional<bool>, std::optional<bool>>(),
           py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
           py::arg("optimization") = "all", py::arg("intra_op_threads") = py::none(),
           py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
           py::arg("free_dimensions") = std::map<std::string, int64_t>{},
           py::arg("config") = std::map<std::string, std::string>{}, py::arg("profile") = py::none(),
+          py::arg("custom_op_libraries") = std::vector<std::string>{}, py::arg("prepacked_weights") = py::none(),
+          py::arg("initializers") = py::none(), py::arg("external_data") = py::none(),
+          py::arg("cpu_arena") = py::none(), py::arg("memory_pattern") = py::none(),
           "__init__(self, model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
           "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
-          "profile=None)\n--\n\n"
+          "profile=None, custom_op_libraries=[], prepacked_weights=None, initializers=None, "
+          "external_data=None, cpu_arena=None, memory_pattern=None)\n--\n\n"
           "Loads the model (a path or bytes-like) with the GIL released.")
       .def(
           "close", [](py::handle self) { session_of(self).close(); },
@@ -137,6 +143,9 @@ void bind_session(py::module_& m) {
       .def(
           "_describe", [](py::handle self, bool inputs) { return session_of(self).describe(inputs); },
           py::arg("inputs"), "_describe(self, inputs)\n--\n\n(name, type) of each input or output.")
+      .def(
+          "_describe_overridable", [](py::handle self) { return session_of(self).describe_overridable(); },
+          "_describe_overridable(self)\n--\n\n(name, type) of each overridable initializer.")
       .def(
           "_metadata", [](py::handle self) { return session_of(self).metadata(); },
           "_metadata(self)\n--\n\nThe model's metadata as a dict.")

@@ -37,6 +37,7 @@ from ._core import (
     ValidationError,
 )
 from .contracts import Contract, TensorContract
+from .loading import LoraAdapter, PrepackedWeights
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
 
@@ -58,9 +59,11 @@ __all__ = [
     "InputNameError",
     "InvalidValueError",
     "KindError",
+    "LoraAdapter",
     "Metadata",
     "NameMismatchError",
     "OutputShapeError",
+    "PrepackedWeights",
     "Result",
     "RunTimeout",
     "Session",
