@@ -45,6 +45,16 @@ def test_external_data_by_path_and_from_memory(tmp_path: Path) -> None:
     np.testing.assert_array_equal(official.run(None, {"x": X})[0], expected)
 
 
+def test_path_sessions_with_external_data_pickle(tmp_path: Path) -> None:
+    path = save_external(models.mlp(), tmp_path)
+    session = ortbind.Session(path)
+    expected = session.run({"x": X})["probs"]
+    # By default the model file's bytes travel and its external data is found in its folder.
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(session)).run({"x": X})["probs"], expected)
+    ortbind.pickle_by_path(session)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(session)).run({"x": X})["probs"], expected)
+
+
 def test_external_data_missing_from_memory_is_an_error(tmp_path: Path) -> None:
     path = save_external(models.mlp(), tmp_path)
     (tmp_path / "weights.bin").rename(tmp_path / "moved.bin")

@@ -322,12 +322,20 @@ class Session(_core.Session):
             raise _core.ClosedError("a closed session cannot be pickled")
         data = None if self._model_bytes is None else self._model_bytes.for_pickle(protocol, "the model")
         options = dict(self._options)
+        if self._model_path is not None and not self._pickle_by_path:
+            # The file's bytes travel, not the external data files it names: the receiver finds
+            # those in the model's folder, as a session made from the path does.
+            folder = os.path.dirname(os.path.abspath(self._model_path))
+            options["config"] = {_EXTERNAL_FOLDER: folder, **options["config"]}
         if "external_data" in options:
             options["external_data"] = {
                 name: kept.for_pickle(protocol, f"external_data[{name!r}]")
                 for name, kept in options["external_data"].items()
             }
         return (_rebuild, (_pickle.source_of(self._model_path, data, self._pickle_by_path), options))
+
+
+_EXTERNAL_FOLDER = "session.model_external_initializers_file_folder_path"
 
 
 def _provider(item: Any) -> Any:
