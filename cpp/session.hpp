@@ -90,7 +90,7 @@ class Session {
   // session with an intra-op thread pool (intra_op_threads other than 1); ONNX Runtime says so
   // otherwise. `self` is the Python Session, held until the callback has returned.
   void run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-                 py::handle contract_arg, py::handle callback);
+                 py::handle adapters, py::handle contract_arg, py::handle callback);
 
   py::list describe(bool inputs) const;
   py::list describe_overridable() const;

@@ -168,12 +168,14 @@ void bind_session(py::module_& m) {
       .def(
           "_run_async",
           [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-             py::handle contract, py::handle callback) {
-            session_of(self).run_async(self, feeds, outputs, timeout, cancel, contract, callback);
+             py::handle adapters, py::handle contract, py::handle callback) {
+            session_of(self).run_async(self, feeds, outputs, timeout, cancel, adapters, contract, callback);
           },
           py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
-          py::arg("cancel") = py::none(), py::arg("contract") = py::none(), py::arg("callback"),
-          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, contract=None, callback)\n--\n\n"
+          py::arg("cancel") = py::none(), py::arg("adapters") = py::none(), py::arg("contract") = py::none(),
+          py::arg("callback"),
+          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, adapters=None, contract=None, "
+          "callback)\n--\n\n"
           "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.");
 
   static const std::string run_doc = "run" + run_signature("", kCount) +

@@ -92,6 +92,31 @@ def test_adapter_with_timeout_and_cancel(adapter_file: Path) -> None:
         session.run({"x": X}, adapters=[adapter], cancel=token)
 
 
+@pytest.mark.parametrize("threads", [None, 1])  # with and without an intra-op pool
+def test_adapter_in_run_async(adapter_file: Path, threads: int | None) -> None:
+    import asyncio
+
+    session = ortbind.Session(lora_model(), intra_op_threads=threads)
+    adapter = ortbind.LoraAdapter(adapter_file)
+
+    async def both() -> tuple[Any, Any]:
+        adapted = await session.run_async({"x": X}, adapters=[adapter])
+        plain = await session.run_async({"x": X})
+        return adapted["y"], plain["y"]
+
+    adapted, plain = asyncio.run(both())
+    np.testing.assert_array_equal(adapted, official_run(lora_model(), adapter_file))
+    np.testing.assert_array_equal(plain, official_run(lora_model(), None))
+
+
+def test_native_run_async_refuses_adapters(adapter_file: Path) -> None:
+    # ONNX Runtime's RunAsync would run without them (the official binding only warns).
+    session = ortbind.Session(lora_model())
+    adapter = ortbind.LoraAdapter(adapter_file)
+    with pytest.raises(ortbind.InvalidValueError, match="RunAsync does not apply LoRA adapters"):
+        session._run_async({"x": X}, adapters=[adapter], callback=lambda *_: None)
+
+
 def test_adapters_must_be_a_sequence_of_adapters(adapter_file: Path) -> None:
     session = ortbind.Session(lora_model())
     adapter = ortbind.LoraAdapter(adapter_file)

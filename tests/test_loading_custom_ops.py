@@ -65,6 +65,15 @@ def test_string_operators_match_the_official_binding() -> None:
     np.testing.assert_array_equal(ours["length"], theirs[1])
 
 
+def test_library_stays_loaded_while_a_session_needs_it() -> None:
+    library = extensions.get_library_path()
+    first = ortbind.Session(string_graph(), custom_op_libraries=[library])
+    second = ortbind.Session(string_graph(), custom_op_libraries=[library])
+    first.close()
+    del first
+    assert second.run(FEEDS)["replaced"].tolist() == ["a dag sat", "CAT dag", "", "naïve café"]
+
+
 def test_model_needing_the_library_fails_without_it() -> None:
     with pytest.raises(ortbind.Error):
         ortbind.Session(string_graph())

@@ -33,6 +33,8 @@ def test_cpu_options_are_refused_by_name() -> None:
 def test_malformed_provider_entries() -> None:
     with pytest.raises(ortbind.KindError, match="not one str"):
         ortbind.Session(models.add(), providers="CPUExecutionProvider")
+    with pytest.raises(ortbind.KindError, match="pairs, not int"):
+        ortbind.Session(models.add(), providers=3)  # type: ignore[arg-type]
     with pytest.raises(ortbind.KindError, match=r"\(name, \{option: value\}\)"):
         ortbind.Session(models.add(), providers=[("CPUExecutionProvider",)])  # type: ignore[list-item]
     with pytest.raises(ortbind.KindError, match="must be a mapping"):

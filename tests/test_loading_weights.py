@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+import sys
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,19 @@ def test_session_keeps_the_arrays_alive() -> None:
     session = ortbind.Session(model, initializers=mlp_weights(model))  # no other reference to the arrays
     gc.collect()
     np.testing.assert_array_equal(session.run({"x": X})["probs"], expected)
+
+
+def test_arrays_are_released_with_the_session() -> None:
+    model = models.mlp()
+    weights = mlp_weights(model)
+    before = {name: sys.getrefcount(array) for name, array in weights.items()}
+    for _ in range(3):
+        session = ortbind.Session(model, initializers=weights, prepacked_weights=ortbind.PrepackedWeights())
+        session.run({"x": X})
+        session.close()
+        del session
+    gc.collect()
+    assert {name: sys.getrefcount(array) for name, array in weights.items()} == before
 
 
 def test_arrays_are_read_in_place() -> None:

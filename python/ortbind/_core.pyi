@@ -148,6 +148,7 @@ class Session:
         *,
         timeout: float | None = None,
         cancel: CancelToken | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
         contract: CompiledContract | None = None,
         callback: Callable[[Result | None, BaseException | None, Any], None],
     ) -> None: ...

@@ -153,6 +153,11 @@ class Session(_core.Session):
     ) -> None:
         if isinstance(providers, str):
             raise _core.KindError("providers must be a sequence of provider names, not one str")
+        if not (providers is None or isinstance(providers, Sequence)):
+            raise _core.KindError(
+                f"providers must be a sequence of names and (name, {{option: value}}) pairs, not "
+                f"{type(providers).__name__}"
+            )
         if isinstance(custom_op_libraries, str | os.PathLike):
             raise _core.KindError("custom_op_libraries must be a sequence of paths, not one path")
         options: dict[str, Any] = {
@@ -270,16 +275,18 @@ class Session(_core.Session):
         *,
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result:
         """``run`` without blocking the event loop; same arguments and result.
 
         The run goes to one of ONNX Runtime's intra-op threads (``OrtApi::RunAsync``), whose callback
         hands the result to the loop. Sessions without an intra-op thread pool
-        (``intra_op_threads=1``), and calls with ``out=``, run on the loop's default executor instead.
+        (``intra_op_threads=1``), and calls with ``out=`` or ``adapters=`` (which RunAsync would
+        ignore), run on the loop's default executor instead.
         Cancelling the awaiting task cancels the ONNX Runtime run (between two nodes) and waits for
         it to stop before the cancellation propagates, so no run outlives its task.
         """
-        return await self._run_async_under(None, feeds, outputs, out, timeout)
+        return await self._run_async_under(None, feeds, outputs, out, timeout, adapters)
 
     async def _run_async_under(
         self,
@@ -288,11 +295,13 @@ class Session(_core.Session):
         outputs: Sequence[str] | None,
         out: Mapping[str, np.ndarray[Any, Any]] | None,
         timeout: float | None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result:
         loop = asyncio.get_running_loop()
         token = _core.CancelToken()
         future: asyncio.Future[Result]
-        if out is None and self._options["intra_op_threads"] != 1:
+        # ONNX Runtime's RunAsync ignores LoRA adapters: runs with adapters go through run().
+        if out is None and self._options["intra_op_threads"] != 1 and not adapters:
             future = loop.create_future()
 
             def done(result: Result | None, error: BaseException | None, session: Session) -> None:
@@ -301,10 +310,12 @@ class Session(_core.Session):
                 with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits this
                     loop.call_soon_threadsafe(_settle, future, result, error, session)
 
-            self._run_async(feeds, outputs, timeout=timeout, cancel=token, contract=contract, callback=done)
+            self._run_async(
+                feeds, outputs, timeout=timeout, cancel=token, adapters=adapters, contract=contract, callback=done
+            )
         else:
             call = functools.partial(
-                self.run, feeds, outputs, out=out, timeout=timeout, cancel=token, contract=contract
+                self.run, feeds, outputs, out=out, timeout=timeout, cancel=token, adapters=adapters, contract=contract
             )
             future = loop.run_in_executor(None, call)
         try:
@@ -459,9 +470,10 @@ class CheckedSession:
         *,
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result:
         """``Session.run_async`` under this contract."""
-        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout)
+        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout, adapters)
 
     def with_contract(
         self,
