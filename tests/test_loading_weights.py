@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import pickle
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -119,6 +120,20 @@ def test_prepacked_container_shared_by_sessions() -> None:
     expected = official(model, weights).run(None, {"x": X})[0]
     del container  # each session holds it
     gc.collect()
+    for session in sessions:
+        np.testing.assert_array_equal(session.run({"x": X})["probs"], expected)
+
+
+def test_sessions_made_at_once_share_one_container() -> None:
+    # Creation releases the GIL: several threads fill and read the container together.
+    model = models.mlp()
+    weights = mlp_weights(model)
+    container = ortbind.PrepackedWeights()
+    with ThreadPoolExecutor(4) as pool:
+        sessions = list(
+            pool.map(lambda _: ortbind.Session(model, initializers=weights, prepacked_weights=container), range(8))
+        )
+    expected = official(model, weights).run(None, {"x": X})[0]
     for session in sessions:
         np.testing.assert_array_equal(session.run({"x": X})["probs"], expected)
 
