@@ -37,7 +37,7 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
     : session_object_(py::reinterpret_borrow<py::object>(session)),
       session_(native<Session>(session, "ortbind.Session")) {
   session_.ensure_open();
-  const Request request = session_.parse_request(outputs, py::none(), py::none(), contract);
+  const Request request = session_.parse_request(outputs, py::none(), py::none(), py::none(), contract);
   contract_ = request.contract_hold;
   Call call(session_.input_names_.size(), request);
   session_.select_outputs(call, request);
@@ -86,7 +86,7 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
       fail(Problem::Value, "inputs[" + quoted(name) +
                                "] must be C-contiguous, aligned and in native byte order: every run reads its "
                                "buffer, so a copy would not see what is refilled");
-    if (call.contract != nullptr)
+    if (call.contract != nullptr && index < session_.n_model_inputs_)
       call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
     is_bound_[index] = 1;
     bound_.push_back(index);
@@ -96,7 +96,9 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
   }
   // Every input bound once and checked above, and no computed output checked against symbols: the
   // check of each run would find exactly what this one did.
-  settled_ = call.contract != nullptr && bound_.size() == session_.input_names_.size() &&
+  const size_t model_inputs_bound = static_cast<size_t>(
+      std::count_if(bound_.begin(), bound_.end(), [&](size_t index) { return index < session_.n_model_inputs_; }));
+  settled_ = call.contract != nullptr && model_inputs_bound == session_.n_model_inputs_ &&
              std::none_of(selected_.begin(), selected_.end(),
                           [&](size_t index) { return call.contract->check_computed[index]; });
 }
@@ -141,19 +143,21 @@ OrtStatus* Binding::prepare(Slot& slot, Call& call, Fed& fed) {
   return nullptr;
 }
 
-py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel) {
+py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel, py::handle adapters) {
   session_.ensure_open();
   Request request;
   request.contract_hold = contract_;
   request.contract = contract_.get();
   read_stop_arguments(request, timeout, cancel);
+  if (!adapters.is_none()) request.adapters = parse_adapters(adapters);
   request.n_outputs = selected_.size();
   Call call(session_.input_names_.size(), request);
   if (call.contract != nullptr && !settled_) {
     // The bound arrays' shapes as ONNX Runtime sees them, so that the per-call inputs' symbols agree.
     for (size_t b = 0; b < bound_.size(); ++b)
-      call.bindings->check(call.contract->inputs[bound_[b]], true, bound_[b], bound_dims_[b].data(),
-                           bound_dims_[b].size());
+      if (bound_[b] < session_.n_model_inputs_)  // the contract covers inputs, not overridable initializers
+        call.bindings->check(call.contract->inputs[bound_[b]], true, bound_[b], bound_dims_[b].data(),
+                             bound_dims_[b].size());
   }
   session_.gather_inputs(call, feeds.is_none() ? py::handle(no_feeds()) : feeds, &is_bound_);
   if (call.contract != nullptr && !settled_) {
@@ -179,7 +183,7 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel)
   }
 
   Slot& slot = this_thread_slot();
-  StopControl stop(RunThread::kCaller, request.token, request.timeout);
+  StopControl stop(RunThread::kCaller, request.token, request.timeout, request.adapters);
   StatusGuard status;
   ProducedValues produced;
   Ort::AllocatorWithDefaultOptions allocator;
@@ -260,14 +264,15 @@ namespace {
 // An instance whose __init__ never ran (Binding.__new__) is refused, never read.
 Binding& binding_of(py::handle self) { return native<Binding>(self, "ortbind.Binding"); }
 
-constexpr const char* kNames[] = {"feeds", "timeout", "cancel"};
-constexpr FastcallSignature kRun{"run", kNames, 3, 1, 0};
+constexpr const char* kNames[] = {"feeds", "timeout", "cancel", "adapters"};
+constexpr FastcallSignature kRun{"run", kNames, 4, 1, 0};
 
 PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  PyObject* values[3];
+  PyObject* values[4];
   if (!parse_fastcall(kRun, kRun.count, args, nargs, kwnames, values)) return nullptr;
-  return fastcall_result(
-      [&] { return fastcall_self<Binding>(self, "ortbind.Binding").run(values[0], values[1], values[2]); });
+  return fastcall_result([&] {
+    return fastcall_self<Binding>(self, "ortbind.Binding").run(values[0], values[1], values[2], values[3]);
+  });
 }
 
 }  // namespace

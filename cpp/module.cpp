@@ -3,6 +3,7 @@
 // that calls into it is used.
 #define ORTBIND_IMPORT_NUMPY
 #include "common.hpp"
+#include "loading.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "ortbind's compiled core over the ONNX Runtime C/C++ API; use the ortbind package.";
@@ -18,6 +19,8 @@ PYBIND11_MODULE(_core, m) {
   ortbind::bind_env(m);
   ortbind::bind_contract(m);
   ortbind::bind_cancel(m);
+  ortbind::bind_prepacked(m);
+  ortbind::bind_adapters(m);
   ortbind::bind_session(m);
   ortbind::bind_binding(m);
 }

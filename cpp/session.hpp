@@ -10,6 +10,7 @@
 #include "cancel_token.hpp"
 #include "contract.hpp"
 #include "env.hpp"
+#include "loading.hpp"
 #include "run_values.hpp"
 #include "types.hpp"
 #include "value.hpp"
@@ -32,6 +33,7 @@ struct Request {
   double timeout = -1.0;
   py::object requested;  // the caller's output names (a list or tuple), or none for the model's
   size_t n_outputs = 0;
+  std::vector<std::shared_ptr<LoraAdapter>> adapters;  // activated for this run only
 };
 
 // One run from its feeds to its outputs: the input values and what they view, the names, the
@@ -69,10 +71,12 @@ class Binding;     // binding.cpp
 
 class Session {
  public:
-  Session(py::handle model, py::handle env, std::optional<std::vector<std::string>> providers,
-          const std::string& optimization, std::optional<int> intra_op_threads, std::optional<int> inter_op_threads,
-          const std::string& execution_mode, std::map<std::string, int64_t> free_dimensions,
-          std::map<std::string, std::string> config, std::optional<std::string> profile);
+  Session(py::handle model, py::handle env, py::handle providers, const std::string& optimization,
+          std::optional<int> intra_op_threads, std::optional<int> inter_op_threads, const std::string& execution_mode,
+          std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config,
+          std::optional<std::string> profile, std::vector<std::string> custom_op_libraries,
+          py::handle prepacked_weights, py::handle initializers, py::handle external_data,
+          std::optional<bool> cpu_arena, std::optional<bool> memory_pattern);
   ~Session();
   // Python owns the one instance; runs point at it.
   Session(const Session&) = delete;
@@ -84,15 +88,16 @@ class Session {
   // Optional arguments arrive as handles and are cast only when given: pybind11's casters probe a
   // None for foreign-module conversions, which costs an AttributeError per call.
   py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
-                 py::handle contract_arg);
+                 py::handle adapters, py::handle contract_arg);
   // The run on one of ONNX Runtime's intra-op threads (OrtApi::RunAsync): returns at once, and
   // `callback(result, error, session)` is called later on that thread, with the GIL held. Needs a
   // session with an intra-op thread pool (intra_op_threads other than 1); ONNX Runtime says so
   // otherwise. `self` is the Python Session, held until the callback has returned.
   void run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-                 py::handle contract_arg, py::handle callback);
+                 py::handle adapters, py::handle contract_arg, py::handle callback);
 
   py::list describe(bool inputs) const;
+  py::list describe_overridable() const;
   py::dict metadata();
   void set_contract(std::shared_ptr<Contract> contract);
   std::shared_ptr<Contract> compile(py::sequence inputs, py::sequence outputs, py::sequence symbols,
@@ -124,7 +129,8 @@ class Session {
   size_t lookup(PyObject* key, const py::dict& index, const std::vector<std::string>& names, const char* role) const;
   size_t input_index(PyObject* key) const { return lookup(key, input_index_, input_names_, "input"); }
   size_t output_index(PyObject* key) const { return lookup(key, output_index_, output_names_, "output"); }
-  Request parse_request(py::handle outputs, py::handle timeout, py::handle cancel, py::handle contract_arg) const;
+  Request parse_request(py::handle outputs, py::handle timeout, py::handle cancel, py::handle adapters,
+                        py::handle contract_arg) const;
   void gather_inputs(Call& call, py::handle feeds, const std::vector<char>* prebound = nullptr);
   void select_outputs(Call& call, const Request& request);
   void add_input(size_t index, PyObject* value, Call& call, const std::vector<char>* prebound);
@@ -142,8 +148,13 @@ class Session {
 
   // Declared first, destroyed last: the environment outlives the session that runs in it.
   std::shared_ptr<EnvCore> env_;
+  // Declared before session_, so released after it: ONNX Runtime uses both for the session's life.
+  std::shared_ptr<PrepackedWeights> prepacked_;      // shared with the other sessions made with it
+  std::shared_ptr<InitializerArrays> initializers_;  // the caller's arrays, read in place
   Ort::Session session_{nullptr};
+  // The model's inputs, then its overridable initializers (fed by name like inputs, never missing).
   std::vector<std::string> input_names_, output_names_;
+  size_t n_model_inputs_ = 0;
   std::vector<const char*> input_name_ptrs_, output_name_ptrs_;
   std::vector<ValueType> input_types_, output_types_;
   py::dict input_index_, output_index_;  // name -> position, looked up with the caller's str

@@ -65,11 +65,15 @@ struct AsyncCall {
 };
 
 void Session::run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-                        py::handle contract_arg, py::handle callback) {
+                        py::handle adapters, py::handle contract_arg, py::handle callback) {
   release_deferred_sessions();
   ensure_open();
   if (!PyCallable_Check(callback.ptr())) fail(Problem::Kind, "callback must be callable");
-  Request request = parse_request(outputs, timeout, cancel, contract_arg);
+  Request request = parse_request(outputs, timeout, cancel, adapters, contract_arg);
+  // ONNX Runtime's RunAsync ignores the adapters of its run options: refused rather than a run
+  // without them (Session.run_async sends such runs to the executor, through run()).
+  if (!request.adapters.empty())
+    fail(Problem::Value, "ONNX Runtime's RunAsync does not apply LoRA adapters; use run(adapters=...)");
   auto async = std::make_unique<AsyncCall>(this, self, callback, request);
   Call& call = async->call;
   gather_inputs(call, feeds);

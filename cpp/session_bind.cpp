@@ -10,23 +10,23 @@ namespace {
 
 Session& session_of(py::handle self) { return native<Session>(self, "ortbind.Session"); }
 
-// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None), written once:
-// the parser and the docstring's text signature both come from this table.
-constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "contract"};
-constexpr FastcallSignature kRun{"run", kNames, 6, 2, 1};
-constexpr Py_ssize_t kContract = 5;
+// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, contract=None),
+// written once: the parser and the docstring's text signature both come from this table.
+constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "adapters", "contract"};
+constexpr FastcallSignature kRun{"run", kNames, 7, 2, 1};
+constexpr Py_ssize_t kContract = 6;
 
 // The one parser of run's arguments; `contract`, when given, is the contract of a CheckedSession
 // (then the keyword is not accepted).
 PyObject* parse_and_run(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                         PyObject* contract) {
-  PyObject* values[6];
+  PyObject* values[7];
   const Py_ssize_t count = contract != nullptr ? kContract : kRun.count;
   if (!parse_fastcall(kRun, count, args, nargs, kwnames, values)) return nullptr;
   if (contract != nullptr) values[kContract] = contract;
   return fastcall_result([&] {
     Session& session = fastcall_self<Session>(self, "ortbind.Session");
-    return session.run(values[0], values[1], values[2], values[3], values[4], values[5]);
+    return session.run(values[0], values[1], values[2], values[3], values[4], values[5], values[6]);
   });
 }
 
@@ -59,19 +59,25 @@ void bind_session(py::module_& m) {
   py::class_<Session> cls(m, "Session", py::dynamic_attr(),
                           "Session(model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
                           "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
-                          "profile=None)\n--\n\n"
+                          "profile=None, custom_op_libraries=[], prepacked_weights=None, initializers=None, "
+                          "external_data=None, cpu_arena=None, memory_pattern=None)\n--\n\n"
                           "The native session; use ortbind.Session.");
-  cls.def(py::init<py::handle, py::handle, std::optional<std::vector<std::string>>, const std::string&,
-                   std::optional<int>, std::optional<int>, const std::string&, std::map<std::string, int64_t>,
-                   std::map<std::string, std::string>, std::optional<std::string>>(),
+  cls.def(py::init<py::handle, py::handle, py::handle, const std::string&, std::optional<int>, std::optional<int>,
+                   const std::string&, std::map<std::string, int64_t>, std::map<std::string, std::string>,
+                   std::optional<std::string>, std::vector<std::string>, py::handle, py::handle, py::handle,
+                   std::optional<bool>, std::optional<bool>>(),
           py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
           py::arg("optimization") = "all", py::arg("intra_op_threads") = py::none(),
           py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
           py::arg("free_dimensions") = std::map<std::string, int64_t>{},
           py::arg("config") = std::map<std::string, std::string>{}, py::arg("profile") = py::none(),
+          py::arg("custom_op_libraries") = std::vector<std::string>{}, py::arg("prepacked_weights") = py::none(),
+          py::arg("initializers") = py::none(), py::arg("external_data") = py::none(),
+          py::arg("cpu_arena") = py::none(), py::arg("memory_pattern") = py::none(),
           "__init__(self, model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
           "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
-          "profile=None)\n--\n\n"
+          "profile=None, custom_op_libraries=[], prepacked_weights=None, initializers=None, "
+          "external_data=None, cpu_arena=None, memory_pattern=None)\n--\n\n"
           "Loads the model (a path or bytes-like) with the GIL released.")
       .def(
           "close", [](py::handle self) { session_of(self).close(); },
@@ -86,6 +92,9 @@ void bind_session(py::module_& m) {
       .def(
           "_describe", [](py::handle self, bool inputs) { return session_of(self).describe(inputs); },
           py::arg("inputs"), "_describe(self, inputs)\n--\n\n(name, type) of each input or output.")
+      .def(
+          "_describe_overridable", [](py::handle self) { return session_of(self).describe_overridable(); },
+          "_describe_overridable(self)\n--\n\n(name, type) of each overridable initializer.")
       .def(
           "_metadata", [](py::handle self) { return session_of(self).metadata(); },
           "_metadata(self)\n--\n\nThe model's metadata as a dict.")
@@ -118,12 +127,14 @@ void bind_session(py::module_& m) {
       .def(
           "_run_async",
           [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-             py::handle contract, py::handle callback) {
-            session_of(self).run_async(self, feeds, outputs, timeout, cancel, contract, callback);
+             py::handle adapters, py::handle contract, py::handle callback) {
+            session_of(self).run_async(self, feeds, outputs, timeout, cancel, adapters, contract, callback);
           },
           py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
-          py::arg("cancel") = py::none(), py::arg("contract") = py::none(), py::arg("callback"),
-          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, contract=None, callback)\n--\n\n"
+          py::arg("cancel") = py::none(), py::arg("adapters") = py::none(), py::arg("contract") = py::none(),
+          py::arg("callback"),
+          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, adapters=None, contract=None, "
+          "callback)\n--\n\n"
           "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.");
 
   static const std::string run_doc = "run" + fastcall_text_signature(kRun, "", kRun.count) +

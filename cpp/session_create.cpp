@@ -3,9 +3,13 @@
 #include "session.hpp"
 
 #include "fork.hpp"
+#include "loading.hpp"
 
 #include <algorithm>
 #include <chrono>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <thread>
 
 namespace ortbind {
@@ -23,23 +27,6 @@ ExecutionMode parse_execution_mode(const std::string& name) {
   if (name == "sequential") return ORT_SEQUENTIAL;
   if (name == "parallel") return ORT_PARALLEL;
   fail(Problem::Value, "execution_mode must be 'sequential' or 'parallel', not " + quoted(name));
-}
-
-void add_providers(Ort::SessionOptions& options, const std::vector<std::string>& providers) {
-  char** names = nullptr;
-  int count = 0;
-  check(api().GetAvailableProviders(&names, &count));
-  std::vector<std::string> available(names, names + count);
-  check(api().ReleaseAvailableProviders(names, count));
-  for (const auto& provider : providers) {
-    if (std::find(available.begin(), available.end(), provider) == available.end()) {
-      std::string list;
-      for (const auto& a : available) list += (list.empty() ? "" : ", ") + quoted(a);
-      fail(Problem::Value, "execution provider " + quoted(provider) + " is not in this ONNX Runtime; it has " + list);
-    }
-    // The CPU provider is always last in line and needs no registration.
-    if (provider != "CPUExecutionProvider") options.AppendExecutionProvider(provider, {});
-  }
 }
 
 // The model: a path, or bytes-like. For bytes the buffer is held (and a bytearray cannot be resized)
@@ -68,7 +55,11 @@ class ModelSource {
   ModelSource& operator=(const ModelSource&) = delete;
 
   // Needs no GIL: the buffer is pinned until destruction.
-  Ort::Session load(Ort::Env& env, const Ort::SessionOptions& options) const {
+  Ort::Session load(Ort::Env& env, const Ort::SessionOptions& options, OrtPrepackedWeightsContainer* prepacked) const {
+    if (prepacked != nullptr) {
+      if (path_) return Ort::Session(env, path_->c_str(), options, prepacked);
+      return Ort::Session(env, view_.buf, static_cast<size_t>(view_.len), options, prepacked);
+    }
     if (path_) return Ort::Session(env, path_->c_str(), options);
     return Ort::Session(env, view_.buf, static_cast<size_t>(view_.len), options);
   }
@@ -81,11 +72,12 @@ class ModelSource {
 
 }  // namespace
 
-Session::Session(py::handle model, py::handle env, std::optional<std::vector<std::string>> providers,
-                 const std::string& optimization, std::optional<int> intra_op_threads,
-                 std::optional<int> inter_op_threads, const std::string& execution_mode,
-                 std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config,
-                 std::optional<std::string> profile)
+Session::Session(py::handle model, py::handle env, py::handle providers, const std::string& optimization,
+                 std::optional<int> intra_op_threads, std::optional<int> inter_op_threads,
+                 const std::string& execution_mode, std::map<std::string, int64_t> free_dimensions,
+                 std::map<std::string, std::string> config, std::optional<std::string> profile,
+                 std::vector<std::string> custom_op_libraries, py::handle prepacked_weights, py::handle initializers,
+                 py::handle external_data, std::optional<bool> cpu_arena, std::optional<bool> memory_pattern)
     : generation_(fork_generation()) {
   if (!env.is_none()) env_ = native<Env>(env, "ortbind.Env").core;
   Ort::SessionOptions options;
@@ -94,7 +86,13 @@ Session::Session(py::handle model, py::handle env, std::optional<std::vector<std
   for (const auto& [name, value] : free_dimensions)
     check(api().AddFreeDimensionOverrideByName(options, name.c_str(), value));
   for (const auto& [key, value] : config) options.AddConfigEntry(key.c_str(), value.c_str());
-  if (providers) add_providers(options, *providers);
+  add_providers(options, providers);
+  set_memory(options, cpu_arena, memory_pattern);
+  register_custom_op_libraries(options, custom_op_libraries);
+  if (!prepacked_weights.is_none()) prepacked_ = native_shared<PrepackedWeights>(prepacked_weights, "PrepackedWeights");
+  initializers_ = add_initializers(options, initializers);
+  PinnedBuffers external;  // released (with the GIL) once the session is made: ONNX Runtime copied them
+  add_external_data(options, external_data, external);
   if (profile) {
     // The runtime reads a C string: a NUL would silently write elsewhere.
     if (profile->find('\0') != std::string::npos) fail(Problem::Value, "the profile prefix holds a NUL character");
@@ -115,7 +113,13 @@ Session::Session(py::handle model, py::handle env, std::optional<std::vector<std
       if (intra_op_threads) options.SetIntraOpNumThreads(*intra_op_threads);
       if (inter_op_threads) options.SetInterOpNumThreads(*inter_op_threads);
     }
-    session_ = source.load(env_->env(), options);
+    session_ = source.load(env_->env(), options, prepacked_ ? prepacked_->get() : nullptr);
+#if defined(__GLIBC__)
+    // With a container, ONNX Runtime prepacks this session's weights again, finds them in the
+    // container and frees its copy; glibc keeps such freed heap memory, which would grow the
+    // process by one copy per session. Handing it back is what makes the sharing show.
+    if (prepacked_) malloc_trim(0);
+#endif
   }
   describe_signature();
 }
@@ -184,6 +188,15 @@ void Session::describe_signature() {
     output_index[output_keys_.back()] = i;
     all_keys_[output_keys_.back()] = py::none();
   }
+  // Overridable initializers (initializers the graph also lists as inputs) follow the inputs: a run
+  // may feed them by name like inputs, but none is missing when left out.
+  n_model_inputs_ = n_in;
+  const size_t n_overridable = session_.GetOverridableInitializerCount();
+  for (size_t i = 0; i < n_overridable; ++i) {
+    input_names_.emplace_back(session_.GetOverridableInitializerNameAllocated(i, allocator).get());
+    input_types_.push_back(describe_type(session_.GetOverridableInitializerTypeInfo(i).GetConst()));
+    input_index[model_text(input_names_.back())] = n_in + i;
+  }
   // Pointers into the strings above: built after every string is in place.
   for (const auto& name : input_names_) input_name_ptrs_.push_back(name.c_str());
   for (const auto& name : output_names_) output_name_ptrs_.push_back(name.c_str());
@@ -195,7 +208,15 @@ py::list Session::describe(bool inputs) const {
   const auto& names = inputs ? input_names_ : output_names_;
   const auto& types = inputs ? input_types_ : output_types_;
   py::list result;
-  for (size_t i = 0; i < names.size(); ++i) result.append(py::make_tuple(model_text(names[i]), types[i].to_python()));
+  for (size_t i = 0; i < (inputs ? n_model_inputs_ : names.size()); ++i)
+    result.append(py::make_tuple(model_text(names[i]), types[i].to_python()));
+  return result;
+}
+
+py::list Session::describe_overridable() const {
+  py::list result;
+  for (size_t i = n_model_inputs_; i < input_names_.size(); ++i)
+    result.append(py::make_tuple(model_text(input_names_[i]), input_types_[i].to_python()));
   return result;
 }
 
@@ -241,7 +262,10 @@ void Session::set_contract(std::shared_ptr<Contract> contract) {
 
 std::shared_ptr<Contract> Session::compile(py::sequence inputs, py::sequence outputs, py::sequence symbols,
                                            py::sequence check_computed) const {
-  return compile_contract(this, input_names_, output_names_, inputs, outputs, symbols, check_computed);
+  // The contract covers the model's inputs; overridable initializers are checked by ONNX Runtime.
+  std::vector<std::string> model_inputs(input_names_.begin(),
+                                        input_names_.begin() + static_cast<std::ptrdiff_t>(n_model_inputs_));
+  return compile_contract(this, std::move(model_inputs), output_names_, inputs, outputs, symbols, check_computed);
 }
 
 }  // namespace ortbind

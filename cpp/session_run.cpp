@@ -23,15 +23,15 @@ void set_result_type(PyTypeObject* type) {
 }
 
 py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
-                        py::handle contract_arg) {
+                        py::handle adapters, py::handle contract_arg) {
   ensure_open();
-  Request request = parse_request(outputs, timeout, cancel, contract_arg);
+  Request request = parse_request(outputs, timeout, cancel, adapters, contract_arg);
   Call call(input_names_.size(), request);
   gather_inputs(call, feeds);
   select_outputs(call, request);
   if (!out.is_none()) bind_preallocated(out, call);
 
-  StopControl stop(RunThread::kCaller, request.token, request.timeout);
+  StopControl stop(RunThread::kCaller, request.token, request.timeout, request.adapters);
   StatusGuard status;
   const bool started = while_open([&] {
     stop.start();
@@ -78,9 +78,10 @@ void read_stop_arguments(Request& request, py::handle timeout, py::handle cancel
   }
 }
 
-Request Session::parse_request(py::handle outputs, py::handle timeout, py::handle cancel,
+Request Session::parse_request(py::handle outputs, py::handle timeout, py::handle cancel, py::handle adapters,
                                py::handle contract_arg) const {
   Request request;
+  if (!adapters.is_none()) request.adapters = parse_adapters(adapters);
   if (!contract_arg.is_none()) {
     if (!py::isinstance<Contract>(contract_arg))
       fail(Problem::Kind,
@@ -119,7 +120,7 @@ void Session::gather_inputs(Call& call, py::handle feeds, const std::vector<char
       py::object owned_value = py::reinterpret_borrow<py::object>(value);
       add_input(input_index(key), value, call, prebound);
     }
-  } else if (PyArray_Check(feeds.ptr()) && n_inputs == 1) {
+  } else if (PyArray_Check(feeds.ptr()) && n_model_inputs_ == 1) {
     add_input(0, feeds.ptr(), call, prebound);
   } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
     for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {
@@ -128,7 +129,7 @@ void Session::gather_inputs(Call& call, py::handle feeds, const std::vector<char
     }
   } else {
     fail(Problem::Kind, std::string("feeds must be a dict of input name to value") +
-                            (n_inputs == 1 ? " (or one array for this single-input model)" : "") + ", not " +
+                            (n_model_inputs_ == 1 ? " (or one array for this single-input model)" : "") + ", not " +
                             Py_TYPE(feeds.ptr())->tp_name);
   }
 
@@ -141,7 +142,8 @@ void Session::gather_inputs(Call& call, py::handle feeds, const std::vector<char
       call.inputs[call.n_run_inputs] = call.inputs[i];
       if (call.n_run_inputs != i) call.inputs[i] = nullptr;
       ++call.n_run_inputs;
-    } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL && (prebound == nullptr || !(*prebound)[i])) {
+    } else if (input_types_[i].kind != ONNX_TYPE_OPTIONAL && i < n_model_inputs_ &&
+               (prebound == nullptr || !(*prebound)[i])) {
       missing.push_back(input_names_[i]);
     }
   }
@@ -178,17 +180,19 @@ void Session::add_input(size_t index, PyObject* value, Call& call, const std::ve
     return;
   }
   ONNXTensorElementDataType element = type.element;
+  // The contract covers the model's inputs, not its overridable initializers.
+  const Contract* contract = index < n_model_inputs_ ? call.contract : nullptr;
   // An array's shape is checked before anything is copied or converted: a broadcast view of a
   // huge shape must fail as a ShapeError, not as the MemoryError of its copy.
-  const bool checked_early = call.contract != nullptr && PyArray_Check(value);
+  const bool checked_early = contract != nullptr && PyArray_Check(value);
   if (checked_early) {
     auto* given = reinterpret_cast<PyArrayObject*>(value);
-    call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(given), PyArray_NDIM(given));
+    call.bindings->check(contract->inputs[index], true, index, PyArray_DIMS(given), PyArray_NDIM(given));
   }
   py::object array = input_array(value, element, "input", input_names_[index]);
   auto* arr = reinterpret_cast<PyArrayObject*>(array.ptr());
-  if (call.contract != nullptr && !checked_early)
-    call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
+  if (contract != nullptr && !checked_early)
+    call.bindings->check(contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
   call.inputs[index] = tensor_over_array(arr, element);
   call.keep.add(std::move(array));
 }

@@ -6,16 +6,19 @@
 
 namespace ortbind {
 
-StopControl::StopControl(RunThread thread, std::shared_ptr<CancelToken> token, double timeout_seconds)
+StopControl::StopControl(RunThread thread, std::shared_ptr<CancelToken> token, double timeout_seconds,
+                         std::vector<std::shared_ptr<LoraAdapter>> adapters)
     : thread_(thread),
+      adapters_(std::move(adapters)),
       token_(std::move(token)),
       timeout_(timeout_seconds),
       watch_ctrl_c_(thread == RunThread::kCaller && on_main_thread()) {
-  if (thread_ == RunThread::kRuntime) {
+  if (thread_ == RunThread::kRuntime || !adapters_.empty()) {
     OrtRunOptions* made = nullptr;
     check(api().CreateRunOptions(&made));
     own_options_.reset(made);
     options_ = made;
+    for (const auto& adapter : adapters_) check(api().RunOptionsAddActiveLoraAdapter(options_, adapter->get()));
   } else {
     options_ = thread_run_options();
   }
@@ -24,7 +27,7 @@ StopControl::StopControl(RunThread thread, std::shared_ptr<CancelToken> token, d
 StopControl::~StopControl() {
   stop();
   // A terminated run leaves the flag set; the thread's next run must start clean.
-  if (stopped_by_us_ && thread_ == RunThread::kCaller) discard(api().RunOptionsUnsetTerminate(options_));
+  if (stopped_by_us_ && !own_options_) discard(api().RunOptionsUnsetTerminate(options_));
   in_flight_.reset();
 }
 
@@ -36,7 +39,7 @@ void StopControl::terminate() {
 void StopControl::start() {
   // Counted before the exit flag is read: exit sets the flag before it terminates the runs counted,
   // so a run is either terminated there or sees the flag here.
-  in_flight_.emplace(thread_ == RunThread::kRuntime ? options_ : nullptr);
+  in_flight_.emplace(own_options_ ? options_ : nullptr);
   if (exit_has_begun()) terminate();
   if (token_) {
     stopped_by_us_ = true;  // cancel() may set the flag at any time while attached

@@ -2,6 +2,7 @@
 #include "common.hpp"
 
 #include "cancel_token.hpp"
+#include "loading.hpp"
 #include "runs_in_flight.hpp"
 #include "sigint.hpp"
 #include "watchdog.hpp"
@@ -28,7 +29,10 @@ enum class RunThread {
 // outputs are read, for run_async() until its callback has returned.
 class StopControl {
  public:
-  StopControl(RunThread thread, std::shared_ptr<CancelToken> token, double timeout_seconds);
+  // `adapters` (LoRA) are activated in the run's options; a run with adapters on the caller's
+  // thread gets options of its own, since ONNX Runtime cannot take an adapter out of a set again.
+  StopControl(RunThread thread, std::shared_ptr<CancelToken> token, double timeout_seconds,
+              std::vector<std::shared_ptr<LoraAdapter>> adapters = {});
   // Stops (if started), counts the run out, then lets go of the options: an owned set is released
   // only once exit can no longer reach it; a thread's set is left with its terminate flag unset.
   ~StopControl();
@@ -52,7 +56,8 @@ class StopControl {
   // in_flight_ lives.
   std::unique_ptr<OrtRunOptions, ReleaseOptions> own_options_;
   OrtRunOptions* options_;
-  std::shared_ptr<CancelToken> token_;  // shared with Python: a token dropped there lives out the run
+  std::vector<std::shared_ptr<LoraAdapter>> adapters_;  // held for the run: its options point at them
+  std::shared_ptr<CancelToken> token_;                  // shared with Python: a token dropped there lives out the run
   double timeout_;
   bool watch_ctrl_c_;
   bool token_attached_ = false;

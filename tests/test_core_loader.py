@@ -114,8 +114,8 @@ def test_every_compiled_callable_has_a_signature(name: str, value: object) -> No
 
 def test_run_signature_is_the_documented_one() -> None:
     session = ortbind.Session(models.identity())
-    expected = "(feeds, outputs=None, *, out=None, timeout=None, cancel=None, contract=None)"
+    expected = "(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, contract=None)"
     assert str(inspect.signature(session.run)) == expected
     checked = inspect.signature(session.with_contract().run).parameters
-    assert list(checked) == ["feeds", "outputs", "out", "timeout", "cancel"]
+    assert list(checked) == ["feeds", "outputs", "out", "timeout", "cancel", "adapters"]
     assert inspect.signature(ortbind.Env).parameters["log_level"].default == "warning"

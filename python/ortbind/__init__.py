@@ -39,6 +39,7 @@ from ._core import (
 )
 from .batcher import Batcher, BatcherStats, QueueFullError
 from .contracts import Contract, TensorContract
+from .loading import LoraAdapter, PrepackedWeights
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
 
@@ -63,10 +64,12 @@ __all__ = [
     "InputNameError",
     "InvalidValueError",
     "KindError",
+    "LoraAdapter",
     "Metadata",
     "NameMismatchError",
     "OutputShapeError",
     "QueueFullError",
+    "PrepackedWeights",
     "Result",
     "RunTimeout",
     "Session",

@@ -80,13 +80,19 @@ class CancelToken:
 
 class CompiledContract: ...
 
+class PrepackedWeights:
+    def __init__(self) -> None: ...
+
+class LoraAdapter:
+    def __init__(self, source: Any) -> None: ...
+
 class Session:
     def __init__(
         self,
         model: Any,
         *,
         env: Env | None = None,
-        providers: Sequence[str] | None = None,
+        providers: Sequence[str | tuple[str, Mapping[str, str]]] | None = None,
         optimization: str = "all",
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
@@ -94,6 +100,12 @@ class Session:
         free_dimensions: Mapping[str, int] = ...,
         config: Mapping[str, str] = ...,
         profile: str | None = None,
+        custom_op_libraries: Sequence[str] = ...,
+        prepacked_weights: PrepackedWeights | None = None,
+        initializers: Mapping[str, Any] | None = None,
+        external_data: Mapping[str, Any] | None = None,
+        cpu_arena: bool | None = None,
+        memory_pattern: bool | None = None,
     ) -> None: ...
     def end_profiling(self) -> str: ...
     @property
@@ -106,6 +118,7 @@ class Session:
         out: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         cancel: CancelToken | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
         contract: CompiledContract | None = None,
     ) -> Result: ...
     def _run_under(
@@ -117,6 +130,7 @@ class Session:
         out: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         cancel: CancelToken | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result: ...
     def bind(
         self,
@@ -132,6 +146,7 @@ class Session:
     @property
     def env(self) -> Env: ...
     def _describe(self, inputs: bool) -> list[tuple[str, tuple[Any, ...]]]: ...
+    def _describe_overridable(self) -> list[tuple[str, tuple[Any, ...]]]: ...
     def _metadata(self) -> dict[str, Any]: ...
     def _set_contract(self, contract: CompiledContract | None) -> None: ...
     def _run_async(
@@ -141,6 +156,7 @@ class Session:
         *,
         timeout: float | None = None,
         cancel: CancelToken | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
         contract: CompiledContract | None = None,
         callback: Callable[[Result | None, BaseException | None, Any], None],
     ) -> None: ...
@@ -159,6 +175,7 @@ class Binding:
         *,
         timeout: float | None = None,
         cancel: CancelToken | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result: ...
     @property
     def inputs(self) -> tuple[str, ...]: ...

@@ -35,7 +35,25 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _options_key(options: dict[str, Any]) -> str:
-    return repr(sorted((k, sorted(v.items()) if isinstance(v, dict) else v) for k, v in options.items()))
+    return repr(_key_of(options))
+
+
+def _key_of(value: Any) -> Any:
+    """A value's part of the cache key: buffers (initializer arrays, external data) by digest, since
+    their repr is not their content."""
+    if isinstance(value, dict):
+        return sorted((key, _key_of(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return [_key_of(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    buffer = value.data if hasattr(value, "for_pickle") else value
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        return repr(value)
+    digest = hashlib.sha256(view if view.c_contiguous else view.tobytes()).hexdigest()
+    return ("buffer", view.format, view.shape, digest)
 
 
 def source_of(path: str | None, data: bytes | None, by_path: bool) -> tuple[str, Any]:

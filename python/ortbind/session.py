@@ -12,6 +12,8 @@ import builtins
 import contextlib
 import functools
 import os
+import pickle
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -21,11 +23,14 @@ import numpy as np
 from . import _core, _pickle
 from ._convert import numpy_dtype
 from .contracts import Contract, DimSpec, ValueDecl
+from .loading import LoraAdapter, PrepackedWeights
 from .result import Result
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+Buffer = bytes | bytearray | memoryview
+Provider = str | tuple[str, Mapping[str, Any]]
 Kind = Literal["tensor", "sequence", "map", "optional", "sparse_tensor", "opaque", "unknown"]
 Dim = int | str | None
 
@@ -112,6 +117,15 @@ class Session(_core.Session):
     may run one session at once. Shapes and dtypes are checked against the model's contract
     (symbolic dims bound consistently across inputs) before ONNX Runtime sees the data.
 
+    Loading (see the README's "Loading" section): ``providers`` lists execution providers by name or
+    as ``(name, {option: value})``; ``custom_op_libraries`` registers custom operator libraries;
+    ``initializers`` supplies initializers from arrays the caller owns (read in place, held by the
+    session) and ``prepacked_weights`` a :class:`PrepackedWeights` container, so that sessions of
+    one model share their weights; ``external_data`` gives a model from bytes its external data
+    files from memory; ``cpu_arena`` and ``memory_pattern`` switch ONNX Runtime's CPU arena and
+    memory-pattern planning. ``run(..., adapters=[...])`` activates :class:`LoraAdapter` objects
+    for one run, and :attr:`overridable_initializers` lists what a run may feed beside the inputs.
+
     ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
     returns the path of the JSON file it wrote (``<prefix>_<date>.json``, Chrome's trace format, one
     ``"cat": "Node"`` event per node run); ``profiling_start_ns`` is when it started.
@@ -119,10 +133,10 @@ class Session(_core.Session):
 
     def __init__(
         self,
-        model: str | os.PathLike[str] | bytes | bytearray | memoryview,
+        model: str | os.PathLike[str] | Buffer,
         *,
         env: _core.Env | None = None,
-        providers: Sequence[str] | None = None,
+        providers: Sequence[Provider] | None = None,
         optimization: Literal["disabled", "basic", "extended", "all"] = "all",
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
@@ -130,11 +144,24 @@ class Session(_core.Session):
         free_dimensions: Mapping[str, int] | None = None,
         config: Mapping[str, str] | None = None,
         profile: str | os.PathLike[str] | None = None,
+        custom_op_libraries: Sequence[str | os.PathLike[str]] | None = None,
+        prepacked_weights: PrepackedWeights | None = None,
+        initializers: Mapping[str, np.ndarray[Any, Any]] | None = None,
+        external_data: Mapping[str, Buffer] | None = None,
+        cpu_arena: bool | None = None,
+        memory_pattern: bool | None = None,
     ) -> None:
         if isinstance(providers, str):
             raise _core.KindError("providers must be a sequence of provider names, not one str")
+        if not (providers is None or isinstance(providers, Sequence)):
+            raise _core.KindError(
+                f"providers must be a sequence of names and (name, {{option: value}}) pairs, not "
+                f"{type(providers).__name__}"
+            )
+        if isinstance(custom_op_libraries, str | os.PathLike):
+            raise _core.KindError("custom_op_libraries must be a sequence of paths, not one path")
         options: dict[str, Any] = {
-            "providers": list(providers) if providers is not None else None,
+            "providers": [_provider(item) for item in providers] if providers is not None else None,
             "optimization": optimization,
             "intra_op_threads": intra_op_threads,
             "inter_op_threads": inter_op_threads,
@@ -142,16 +169,32 @@ class Session(_core.Session):
             "free_dimensions": dict(free_dimensions or {}),
             "config": dict(config or {}),
         }
-        if profile is not None:
-            # Only given when set: a pickled session rebuilds without it unless it was profiled.
-            options["profile"] = os.fsdecode(profile)
-        super().__init__(model, env=env, **options)
+        # Each of these only when set: options are also the key under which a pickled session is
+        # rebuilt once per process, and sessions made without them keep the key they always had.
+        loading: dict[str, Any] = {
+            "profile": os.fsdecode(profile) if profile is not None else None,
+            "custom_op_libraries": [os.fsdecode(p) for p in custom_op_libraries] if custom_op_libraries else None,
+            "prepacked_weights": prepacked_weights,
+            "initializers": dict(initializers) if initializers is not None else None,
+            "external_data": {name: _keep(data) for name, data in external_data.items()}
+            if external_data is not None
+            else None,
+            "cpu_arena": cpu_arena,
+            "memory_pattern": memory_pattern,
+        }
+        options.update((key, value) for key, value in loading.items() if value is not None)
+        native = dict(options)
+        if "external_data" in native:
+            native["external_data"] = {name: kept.data for name, kept in native["external_data"].items()}
+        super().__init__(model, env=env, **native)
         self._options = options
         self._model_path = os.fsdecode(model) if isinstance(model, str | os.PathLike) else None
-        self._model_bytes = None if self._model_path is not None else bytes(model)  # type: ignore[arg-type]
+        # The model's bytes, kept for pickling as one reference, never a copy.
+        self._model_bytes = None if self._model_path is not None else _keep(model)  # type: ignore[arg-type]
         self._pickle_by_path = False
         self._inputs = tuple(ValueSpec._from_core(*item) for item in self._describe(inputs=True))
         self._outputs = tuple(ValueSpec._from_core(*item) for item in self._describe(inputs=False))
+        self._overridable = tuple(ValueSpec._from_core(*item) for item in self._describe_overridable())
         self._contract = Contract.from_model(self._inputs, self._outputs)
         self._set_contract(self._contract.compile(self))
 
@@ -164,6 +207,13 @@ class Session(_core.Session):
     @property
     def outputs(self) -> tuple[ValueSpec, ...]:
         return self._outputs
+
+    @property
+    def overridable_initializers(self) -> tuple[ValueSpec, ...]:
+        """Initializers the model also lists as graph inputs: a run may feed them by name, like
+        inputs, to replace their stored values (or a :class:`LoraAdapter` may); left out, the stored
+        value is used."""
+        return self._overridable
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -225,16 +275,18 @@ class Session(_core.Session):
         *,
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result:
         """``run`` without blocking the event loop; same arguments and result.
 
         The run goes to one of ONNX Runtime's intra-op threads (``OrtApi::RunAsync``), whose callback
         hands the result to the loop. Sessions without an intra-op thread pool
-        (``intra_op_threads=1``), and calls with ``out=``, run on the loop's default executor instead.
+        (``intra_op_threads=1``), and calls with ``out=`` or ``adapters=`` (which RunAsync would
+        ignore), run on the loop's default executor instead.
         Cancelling the awaiting task cancels the ONNX Runtime run (between two nodes) and waits for
         it to stop before the cancellation propagates, so no run outlives its task.
         """
-        return await self._run_async_under(None, feeds, outputs, out, timeout)
+        return await self._run_async_under(None, feeds, outputs, out, timeout, adapters)
 
     async def _run_async_under(
         self,
@@ -243,11 +295,13 @@ class Session(_core.Session):
         outputs: Sequence[str] | None,
         out: Mapping[str, np.ndarray[Any, Any]] | None,
         timeout: float | None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result:
         loop = asyncio.get_running_loop()
         token = _core.CancelToken()
         future: asyncio.Future[Result]
-        if out is None and self._options["intra_op_threads"] != 1:
+        # ONNX Runtime's RunAsync ignores LoRA adapters: runs with adapters go through run().
+        if out is None and self._options["intra_op_threads"] != 1 and not adapters:
             future = loop.create_future()
 
             def done(result: Result | None, error: BaseException | None, session: Session) -> None:
@@ -256,10 +310,12 @@ class Session(_core.Session):
                 with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits this
                     loop.call_soon_threadsafe(_settle, future, result, error, session)
 
-            self._run_async(feeds, outputs, timeout=timeout, cancel=token, contract=contract, callback=done)
+            self._run_async(
+                feeds, outputs, timeout=timeout, cancel=token, adapters=adapters, contract=contract, callback=done
+            )
         else:
             call = functools.partial(
-                self.run, feeds, outputs, out=out, timeout=timeout, cancel=token, contract=contract
+                self.run, feeds, outputs, out=out, timeout=timeout, cancel=token, adapters=adapters, contract=contract
             )
             future = loop.run_in_executor(None, call)
         try:
@@ -272,10 +328,68 @@ class Session(_core.Session):
 
     # --- pickling ------------------------------------------------------------------------------
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         if self.closed:
             raise _core.ClosedError("a closed session cannot be pickled")
-        return (_rebuild, (_pickle.source_of(self._model_path, self._model_bytes, self._pickle_by_path), self._options))
+        data = None if self._model_bytes is None else self._model_bytes.for_pickle(protocol, "the model")
+        options = dict(self._options)
+        if self._model_path is not None and not self._pickle_by_path:
+            # The file's bytes travel, not the external data files it names: the receiver finds
+            # those in the model's folder, as a session made from the path does.
+            folder = os.path.dirname(os.path.abspath(self._model_path))
+            options["config"] = {_EXTERNAL_FOLDER: folder, **options["config"]}
+        if "external_data" in options:
+            options["external_data"] = {
+                name: kept.for_pickle(protocol, f"external_data[{name!r}]")
+                for name, kept in options["external_data"].items()
+            }
+        return (_rebuild, (_pickle.source_of(self._model_path, data, self._pickle_by_path), options))
+
+
+_EXTERNAL_FOLDER = "session.model_external_initializers_file_folder_path"
+
+
+def _provider(item: Any) -> Any:
+    """One providers= entry as ONNX Runtime takes it: a name, or (name, {option: str})."""
+    if isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[1], Mapping):
+        return (item[0], {key: _option_text(value) for key, value in item[1].items()})
+    return item
+
+
+def _option_text(value: Any) -> Any:
+    # As the official binding does: every option value reaches ONNX Runtime as str(value).
+    return value if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Bytes a session was made from, kept for pickling as one reference, never a copy. A buffer
+    that can change after the session is made (a bytearray, a writable memoryview, an array) also
+    keeps a checksum, so that pickling refuses bytes that are no longer what was loaded."""
+
+    data: Any
+    crc: int | None
+
+    def for_pickle(self, protocol: Any, what: str) -> Any:
+        if self.crc is not None and zlib.crc32(self.data) != self.crc:
+            raise _core.InvalidValueError(
+                f"the buffer {what} was read from has changed since the session was made, so the "
+                "session cannot be pickled from it; make the session from bytes or from a path"
+            )
+        if isinstance(protocol, int) and protocol >= 5:
+            # Out of band where the pickler takes buffers; otherwise written once into the stream.
+            return pickle.PickleBuffer(self.data)
+        return self.data if isinstance(self.data, bytes) else bytes(self.data)
+
+    def __repr__(self) -> str:
+        return f"<{memoryview(self.data).nbytes} bytes>"
+
+
+def _keep(data: Buffer) -> _Kept:
+    immutable = isinstance(data, bytes) or (
+        isinstance(data, memoryview) and data.readonly and isinstance(data.obj, bytes)
+    )
+    return _Kept(data, None if immutable else zlib.crc32(data))
 
 
 def _rebuild(source: tuple[str, Any], options: dict[str, Any]) -> Session:
@@ -291,7 +405,8 @@ def _rebuild(source: tuple[str, Any], options: dict[str, Any]) -> Session:
 
 
 class RunMethod(Protocol):
-    """The signature of ``run``: ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None)``."""
+    """The signature of ``run``:
+    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)``."""
 
     def __call__(
         self,
@@ -301,6 +416,7 @@ class RunMethod(Protocol):
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
         cancel: _core.CancelToken | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result: ...
 
 
@@ -364,9 +480,10 @@ class CheckedSession:
         *,
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
+        adapters: Sequence[LoraAdapter] | None = None,
     ) -> Result:
         """``Session.run_async`` under this contract."""
-        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout)
+        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout, adapters)
 
     def with_contract(
         self,
