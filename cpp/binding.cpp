@@ -270,9 +270,8 @@ constexpr FastcallSignature kRun{"run", kNames, 4, 1, 0};
 PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   PyObject* values[4];
   if (!parse_fastcall(kRun, kRun.count, args, nargs, kwnames, values)) return nullptr;
-  return fastcall_result([&] {
-    return fastcall_self<Binding>(self, "ortbind.Binding").run(values[0], values[1], values[2], values[3]);
-  });
+  return fastcall_result(
+      [&] { return fastcall_self<Binding>(self, "ortbind.Binding").run(values[0], values[1], values[2], values[3]); });
 }
 
 }  // namespace

@@ -87,8 +87,9 @@ def test_available_providers_include_cpu() -> None:
     assert "CPUExecutionProvider" in ortbind.runtime.available_providers()
 
 
-# pybind11's stand-in for a class made only by ortbind itself (Session._compile_contract): it raises.
-NOT_OURS = {"CompiledContract.__init__"}
+# pybind11's stand-in for a class made only by ortbind itself (Session._compile_contract,
+# Session.bind): it raises.
+NOT_OURS = {"CompiledContract.__init__", "Binding.__init__"}
 
 
 def _compiled_callables() -> list[tuple[str, object]]:
