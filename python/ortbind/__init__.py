@@ -49,9 +49,9 @@ _core._set_result_type(Result)
 __version__ = importlib.metadata.version("ortbind")
 
 __all__ = [
-    "Binding",
     "Batcher",
     "BatcherStats",
+    "Binding",
     "CancelToken",
     "Cancelled",
     "CheckedSession",
@@ -68,8 +68,8 @@ __all__ = [
     "Metadata",
     "NameMismatchError",
     "OutputShapeError",
-    "QueueFullError",
     "PrepackedWeights",
+    "QueueFullError",
     "Result",
     "RunTimeout",
     "Session",
