@@ -354,7 +354,7 @@ def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
             )
         )
     # The batching and serving benchmarks write their own sections (benchmarks/batching.py, serving.py).
-    for key, module in (("batching", "batching"), ("serving", "serving")):
+    for key, module in (("batching", "batching"), ("serving", "serving"), ("shared_weights", "shared_weights")):
         if results.get(key):
             section = importlib.import_module(f"benchmarks.{module}").markdown(results[key])
             lines += ["", section.rstrip("\n")]

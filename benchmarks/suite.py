@@ -275,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import serving
 
         results["serving"] = serving.measure([16, 64], 3.0 if mode == "full" else 1.0)
+    if mode != "smoke" and ("shared_weights" in patterns or args.workloads == "*"):
+        from . import shared_weights
+
+        results["shared_weights"] = shared_weights.measure(8, 6, 2048)
     if bar is not None:
         bar.close()
 
