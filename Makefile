@@ -80,7 +80,7 @@ $(WHEEL_VENV)/.tools: pyproject.toml
 	touch $@
 
 build/wheel-ort-headers/include/onnxruntime_cxx_api.h:
-	bash cmake/fetch-ort-headers.sh build/wheel-ort-headers
+	bash cmake/fetch-ort-headers.sh $(CURDIR)/build/wheel-ort-headers
 
 wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/include/onnxruntime_cxx_api.h)
 	rm -rf dist build/wheel

@@ -72,6 +72,17 @@ def _current_dist() -> tuple[Path, Path] | None:
     return sdists[0], wheels[0]
 
 
+def _headers_env() -> dict[str, str]:
+    """ONNXRUNTIME_ROOT for a build of the sdist, from the headers this process's build used, which
+    saves another fetch from Debian (cmake/OrtHeaders.cmake takes ONNXRUNTIME_ROOT/include). The
+    build finds /usr/include/onnxruntime by itself; a plain `pip install` of the sdist, with none of
+    these, fetches the headers itself."""
+    headers = Path(_core.HEADERS_DIR)
+    if "ONNXRUNTIME_ROOT" in os.environ or headers.name != "include" or not headers.is_dir():
+        return {}
+    return {"ONNXRUNTIME_ROOT": str(headers.parent)}
+
+
 @pytest.fixture(scope="module")
 def dist() -> tuple[Path, Path]:
     built = _current_dist()
@@ -81,6 +92,7 @@ def dist() -> tuple[Path, Path]:
         make = subprocess.run(
             ["make", "wheel", f"PYTHON={sys.executable}"],
             cwd=ROOT,
+            env={**os.environ, **_headers_env()},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -193,12 +205,7 @@ def test_wheel_installs_binary_only_and_runs_in_a_fresh_venv(dist: tuple[Path, P
 
 
 def test_sdist_builds_installs_and_runs_in_a_fresh_venv(dist: tuple[Path, Path], tmp_path: Path) -> None:
-    # A plain `pip install` of the sdist, in build isolation, the build requirements from the index.
-    # The headers this process's build used save a second fetch from Debian (cmake/OrtHeaders.cmake
-    # takes ONNXRUNTIME_ROOT/include); /usr/include/onnxruntime the build finds by itself.
-    env = {}
-    if Path(_core.HEADERS_DIR).name == "include":
-        env["ONNXRUNTIME_ROOT"] = str(Path(_core.HEADERS_DIR).parent)
+    # `pip install` of the sdist, in build isolation: the build requirements come from the index.
     venv = Venv(tmp_path / "venv")
-    venv.install("--prefer-binary", str(dist[0]), RUNTIME_PIN, env=env)
+    venv.install("--prefer-binary", str(dist[0]), RUNTIME_PIN, env=_headers_env())
     venv.check_runs_model(_write_model(tmp_path), tmp_path)
