@@ -196,12 +196,15 @@ def test_wheel_module_needs_glibc_alone_and_exports_its_init_alone(dist: tuple[P
 
 def test_wheel_installs_binary_only_and_runs_in_a_fresh_venv(dist: tuple[Path, Path], tmp_path: Path) -> None:
     venv = Venv(tmp_path / "venv")
-    venv.install("--only-binary", ":all:", str(dist[1]), RUNTIME_PIN)
+    venv.install("--only-binary", ":all:", f"{dist[1]}[cli]", RUNTIME_PIN)
     model = _write_model(tmp_path)
     venv.check_runs_model(model, tmp_path)
-    # The `ortbind` command (issue #13, first half) comes from another branch; on merging, add here:
-    #   venv.run("ortbind", "info", str(model))
-    #   venv.run("ortbind", "check", str(model))
+    # The console script the wheel installs: what the model takes and gives, and the same answers as
+    # the official binding (exit status 0; run() fails the test otherwise).
+    info = venv.run("ortbind", "info", str(model))
+    assert "x" in info and "float32[batch, 64]" in info and "probs" in info, info
+    checked = venv.run("ortbind", "check", str(model), "--dim", "batch=3")
+    assert "identical" in checked, checked
 
 
 def test_sdist_builds_installs_and_runs_in_a_fresh_venv(dist: tuple[Path, Path], tmp_path: Path) -> None:
