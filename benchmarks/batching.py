@@ -21,15 +21,12 @@ Writes ``benchmarks/results/batching.json`` and ``batching.md``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
-import json
 import os
 import platform
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in benchmarks/__main__.py
@@ -39,9 +36,9 @@ import onnxruntime as ort
 from tabulate import tabulate
 
 import ortbind
+from benchmarks import standalone
 from benchmarks.workloads import small_models
 
-RESULTS = Path(__file__).parent / "results"
 MAX_BATCH = 64
 MAX_DELAY = 0.002
 RUN_ASYNC_INTRA_OP_THREADS = 2
@@ -244,18 +241,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=1.5, help="seconds per cell")
-    parser.add_argument("--clients", default="1,8,64,256", help="comma-separated client counts")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    results = measure([int(c) for c in args.clients.split(",")], args.duration)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "batching.json").write_text(json.dumps(results, indent=2))
-    text = markdown(results)
-    (args.out / "batching.md").write_text(text)
-    print(text)
-    return 0
+    return standalone.main("batching", __doc__.splitlines()[0], measure, markdown, 1.5, "1,8,64,256", argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ and p50/p99 latency; writes ``benchmarks/results/serving.json`` and ``serving.md
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -32,9 +31,9 @@ import numpy as np
 from tabulate import tabulate
 
 import ortbind
+from benchmarks import standalone
 from benchmarks.workloads import small_models
 
-RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
 RTOL, ATOL = 1e-5, 1e-6  # see benchmarks/batching.py
 MODES = {"batcher": [], "per-request run_async": ["--no-batch"]}
@@ -193,18 +192,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per cell")
-    parser.add_argument("--clients", default="16,64", help="comma-separated concurrent request counts")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    results = measure([int(c) for c in args.clients.split(",")], args.duration)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serving.json").write_text(json.dumps(results, indent=2))
-    text = markdown(results)
-    (args.out / "serving.md").write_text(text)
-    print(text)
-    return 0
+    return standalone.main("serving", (__doc__ or "").splitlines()[0], measure, markdown, 3.0, "16,64", argv)
 
 
 if __name__ == "__main__":
