@@ -66,13 +66,16 @@ def register(spec: ContenderSpec, registry: dict[str, ContenderSpec] | None = No
     return spec
 
 
-def ortbind_session(target: Target) -> Session:
+def ortbind_session(target: Target, **options: Any) -> Session:
+    """An ortbind session of the target's model with the options every contender shares, and
+    ``options`` (profile=...) beside them."""
     model = target.model if isinstance(target.model, bytes) else os.fspath(target.model)
     return Session(
         model,
         env=target.env,
         intra_op_threads=target.intra_op_threads,
         inter_op_threads=target.inter_op_threads,
+        **options,
     )
 
 

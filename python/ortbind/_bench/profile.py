@@ -13,12 +13,9 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..session import Session
-
-if TYPE_CHECKING:
-    from .contenders import Target
+from .contenders import Target, ortbind_session
 
 KERNEL_SUFFIX = "_kernel_time"
 
@@ -117,14 +114,7 @@ def collect_profile(target: Target, calls: int, prefix: Path) -> Profile:
     """Profiles ``calls`` runs (after one warm-up run) of the target's model on its feeds, in an
     ortbind session of its own with the target's options (profiling slows every run it records)."""
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    model = target.model if isinstance(target.model, bytes) else os.fspath(target.model)
-    with Session(
-        model,
-        env=target.env,
-        intra_op_threads=target.intra_op_threads,
-        inter_op_threads=target.inter_op_threads,
-        profile=prefix,
-    ) as session:
+    with ortbind_session(target, profile=prefix) as session:
         for _ in range(calls + 1):
             session.run(target.feeds)
         path = session.end_profiling()
