@@ -20,6 +20,9 @@ std::mutex g_registry_mutex;  // guards g_registered
 std::vector<OrtRunOptions*> g_registered;
 std::atomic<int> g_in_flight{0};
 std::atomic<bool> g_exiting{false};
+std::atomic<bool> g_exit_wait_over{false};
+// The thread that runs the exit hook: the one finalizing the interpreter, which is never parked.
+std::atomic<std::thread::id> g_exit_thread{};
 
 // The child starts with none in flight: the parent's runs go on in threads it does not have.
 [[maybe_unused]] const int g_in_flight_forks = pthread_atfork(nullptr, nullptr, [] { g_in_flight.store(0); });
@@ -78,7 +81,16 @@ RunInFlight::~RunInFlight() {
 
 bool exit_has_begun() { return g_exiting.load(); }
 
+bool exit_wait_over() { return g_exit_wait_over.load(); }
+
+GilReleased::~GilReleased() {
+  if (exit_wait_over() && std::this_thread::get_id() != g_exit_thread.load())
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  PyEval_RestoreThread(state_);
+}
+
 void stop_runs_at_exit() {
+  g_exit_thread.store(std::this_thread::get_id());
   g_exiting.store(true);
   {
     std::lock_guard<std::mutex> lock(g_registry_mutex);
@@ -88,6 +100,7 @@ void stop_runs_at_exit() {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (g_in_flight.load() > 0 && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  g_exit_wait_over.store(true);
 }
 
 }  // namespace ortbind

@@ -24,6 +24,26 @@ class RunInFlight {
 };
 
 bool exit_has_begun();
+// True once stop_runs_at_exit has stopped waiting: the interpreter goes on to finalize.
+bool exit_wait_over();
+
+// Releases the GIL for its scope, as py::gil_scoped_release does, except at the very end of
+// interpreter exit: once exit has stopped waiting for runs, a thread that would take the GIL back
+// is parked for good instead (the process ends around it); the thread finalizing the interpreter
+// (the one that ran the exit hook) goes on. CPython 3.11 ends such a daemon thread
+// inside PyEval_RestoreThread by unwinding it (pthread_exit), and an unwind through a C++
+// destructor, which is noexcept, aborts the whole process. A run counted in flight cannot meet
+// this: exit waits for it, with the GIL free, before it finalizes.
+class GilReleased {
+ public:
+  GilReleased() : state_(PyEval_SaveThread()) {}
+  ~GilReleased();
+  GilReleased(const GilReleased&) = delete;
+  GilReleased& operator=(const GilReleased&) = delete;
+
+ private:
+  PyThreadState* state_;
+};
 
 // Called once, at interpreter exit (atexit), with the GIL released: terminates every run in flight
 // and waits (a few seconds at most) until none is left, so that no thread is inside ONNX Runtime

@@ -11,6 +11,7 @@
 #include "contract.hpp"
 #include "env.hpp"
 #include "loading.hpp"
+#include "runs_in_flight.hpp"
 #include "run_values.hpp"
 #include "types.hpp"
 #include "value.hpp"
@@ -113,7 +114,7 @@ class Session {
   // without calling it, when the session was closed meanwhile.
   template <typename Body>
   bool while_open(Body&& body) {
-    py::gil_scoped_release release;
+    GilReleased release;
     std::shared_lock<std::shared_mutex> lock(lifecycle_);
     if (closed_.load()) return false;
     body();

@@ -100,7 +100,7 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
   }
   const ModelSource source(model);
   {
-    py::gil_scoped_release release;
+    GilReleased release;
     if (!env_) env_ = default_env();
     if (env_->settings().global_thread_pools) {
       if (intra_op_threads || inter_op_threads) {
@@ -126,7 +126,7 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
 
 Session::~Session() {
   if (session_) {
-    py::gil_scoped_release release;
+    GilReleased release;
     destroy_session();
   }
 }
@@ -135,7 +135,7 @@ void Session::close() {
   release_deferred_sessions();
   if (closed_.exchange(true)) return;
   // The GIL is released while waiting: a run in flight needs it to finish.
-  py::gil_scoped_release release;
+  GilReleased release;
   if (generation_ != fork_generation()) {
     // Inherited through fork: no run of it can be in flight here, and its lock may have been held
     // by a thread that exists only in the parent.
