@@ -75,17 +75,9 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
         packed_bits(type.element) != 0)
       fail(Problem::Kind, "input " + quoted(name) + " is " + type.describe() +
                               "; only numeric tensors of whole bytes can be bound once (give it per call)");
-    if (!PyArray_Check(item.second.ptr()))
-      fail(Problem::Kind,
-           "inputs[" + quoted(name) + "] must be a numpy array, not " + Py_TYPE(item.second.ptr())->tp_name);
-    auto* arr = reinterpret_cast<PyArrayObject*>(item.second.ptr());
-    if (!dtype_matches(PyArray_DESCR(arr), type.element))
-      fail(Problem::DType, "inputs[" + quoted(name) + "] has dtype " + dtype_name(PyArray_DESCR(arr)) + ", but input " +
-                               quoted(name) + " is " + element_name(type.element));
-    if (!PyArray_CHKFLAGS(arr, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED) || !PyArray_ISNOTSWAPPED(arr))
-      fail(Problem::Value, "inputs[" + quoted(name) +
-                               "] must be C-contiguous, aligned and in native byte order: every run reads its "
-                               "buffer, so a copy would not see what is refilled");
+    PyArrayObject* arr =
+        array_in_place(item.second.ptr(), type.element, "inputs[" + quoted(name) + "]", "input " + quoted(name),
+                       "every run reads its buffer, so a copy would not see what is refilled");
     if (call.contract != nullptr && index < session_.n_model_inputs_)
       call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
     is_bound_[index] = 1;

@@ -223,16 +223,8 @@ void Session::bind_preallocated(py::handle out, Call& call) {
     if (packed_bits(type.element) != 0)
       fail(Problem::Kind, "output " + quoted(name) + " is " + element_name(type.element) +
                               ", which ONNX Runtime packs below a byte; it cannot be preallocated");
-    if (!PyArray_Check(value))
-      fail(Problem::Kind, "out[" + quoted(name) + "] must be a numpy array, not " + Py_TYPE(value)->tp_name);
-    auto* arr = reinterpret_cast<PyArrayObject*>(value);
-    if (!dtype_matches(PyArray_DESCR(arr), type.element))
-      fail(Problem::DType, "out[" + quoted(name) + "] has dtype " + dtype_name(PyArray_DESCR(arr)) + ", but output " +
-                               quoted(name) + " is " + element_name(type.element));
-    if (!PyArray_CHKFLAGS(arr, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED) || !PyArray_ISNOTSWAPPED(arr))
-      fail(Problem::Value, "out[" + quoted(name) +
-                               "] must be C-contiguous, aligned and in native byte order: "
-                               "the run writes into its buffer");
+    PyArrayObject* arr = array_in_place(value, type.element, "out[" + quoted(name) + "]", "output " + quoted(name),
+                                        "the run writes into its buffer");
     if (!PyArray_ISWRITEABLE(arr)) fail(Problem::Value, "out[" + quoted(name) + "] is read-only");
     if (call.contract != nullptr)
       call.bindings->check(call.contract->outputs[index], false, index, PyArray_DIMS(arr), PyArray_NDIM(arr));

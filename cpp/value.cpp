@@ -198,6 +198,18 @@ py::object input_array(py::handle obj, ONNXTensorElementDataType element, const 
   return convert_module().attr("to_array")(obj, element_name(element), label(role, name));
 }
 
+PyArrayObject* array_in_place(PyObject* value, ONNXTensorElementDataType element, const std::string& what,
+                              const std::string& value_name, const char* why) {
+  if (!PyArray_Check(value)) fail(Problem::Kind, what + " must be a numpy array, not " + Py_TYPE(value)->tp_name);
+  auto* arr = reinterpret_cast<PyArrayObject*>(value);
+  if (!dtype_matches(PyArray_DESCR(arr), element))
+    fail(Problem::DType, what + " has dtype " + dtype_name(PyArray_DESCR(arr)) + ", but " + value_name + " is " +
+                             element_name(element));
+  if (!PyArray_CHKFLAGS(arr, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED) || !PyArray_ISNOTSWAPPED(arr))
+    fail(Problem::Value, what + " must be C-contiguous, aligned and in native byte order: " + why);
+  return arr;
+}
+
 OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType element) {
   const int ndim = PyArray_NDIM(array);
   Shape shape;

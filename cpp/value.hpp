@@ -48,6 +48,12 @@ const OrtMemoryInfo* cpu_memory();
 // `role` and `name` name the value in messages ("input 'x'").
 py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role, const std::string& name);
 
+// A numpy array ONNX Runtime will use in place (a preallocated output, an input bound once):
+// exactly of `element`, C-contiguous, aligned and native-endian, or a clear error. `what` names the
+// argument ("out['z']"), `value_name` the model's value ("output 'z'"), `why` ends the layout message.
+PyArrayObject* array_in_place(PyObject* value, ONNXTensorElementDataType element, const std::string& what,
+                              const std::string& value_name, const char* why);
+
 // A tensor OrtValue over the array's own buffer (strings are copied: ONNX Runtime stores them as
 // std::string). The array must outlive the value; the caller keeps it.
 OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType element);
