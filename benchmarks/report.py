@@ -259,7 +259,7 @@ def write_report(results: dict[str, Any], out: Path, plots: bool = True) -> str:
         "",
         "## Method",
         "",
-        "Every contender runs in this one process (the floor in a child process driven block by block);",
+        "Every contender runs in this one process and thread (the C++ floors as a library loaded with ctypes);",
         "after a warm-up, contenders take turns running blocks of calls (A B C, B C A, ...), each call timed",
         "alone (perf_counter_ns; steady_clock in the floor), the cyclic GC paused during a block.",
         "Medians and p99 are over all calls of all rounds. This machine's speed shifts from moment to moment",

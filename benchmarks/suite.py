@@ -2,8 +2,8 @@
 
 Method (ortbind._bench.harness, shared with ``ortbind bench``): each contender is warmed up, then the
 contenders take turns (A B C, B C A, ...) running blocks of calls, each call timed alone; medians and
-p99 are over all calls of all rounds, ratios are the median of per-round ratios. The C++ floor is a
-child process driven block by block in the same rotation.
+p99 are over all calls of all rounds, ratios are the median of per-round ratios. The C++ floors are a
+library loaded into this process, driven block by block in the same rotation.
 """
 
 from __future__ import annotations

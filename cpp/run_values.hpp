@@ -72,6 +72,7 @@ class StatusGuard {
     status_ = status;
   }
   bool failed() const { return status_ != nullptr; }
+  OrtStatus* get() const { return status_; }
   OrtStatus* release() { return std::exchange(status_, nullptr); }
 
  private:

@@ -11,6 +11,7 @@
 #include "contract.hpp"
 #include "env.hpp"
 #include "loading.hpp"
+#include "output_pool.hpp"
 #include "runs_in_flight.hpp"
 #include "run_values.hpp"
 #include "types.hpp"
@@ -48,6 +49,7 @@ struct Call {
         output_names(request.n_outputs, nullptr),
         results(request.n_outputs),
         preallocated(request.n_outputs, nullptr),
+        input_arrays(n_inputs, nullptr),
         contract(request.contract) {
     if (contract != nullptr) bindings.emplace(*contract);
   }
@@ -60,6 +62,11 @@ struct Call {
   SmallArray<const char*, kRunValuesInline> output_names;
   RunValues results;
   SmallArray<PyObject*, kRunValuesInline> preallocated;  // borrowed: `keep` holds them
+  // Each tensor input's array in the model's order (borrowed: `keep` holds them), null when left
+  // out; `only_tensors` is false once an input of another kind is fed (no shapes to key outputs on).
+  SmallArray<PyArrayObject*, kRunValuesInline> input_arrays;
+  bool only_tensors = true;
+  OutputPool::Lease pool;  // where the outputs' buffers go back once Python drops them
   const Contract* contract;
   std::optional<Bindings> bindings;
 };
@@ -77,7 +84,7 @@ class Session {
           std::map<std::string, int64_t> free_dimensions, std::map<std::string, std::string> config,
           std::optional<std::string> profile, std::vector<std::string> custom_op_libraries,
           py::handle prepacked_weights, py::handle initializers, py::handle external_data,
-          std::optional<bool> cpu_arena, std::optional<bool> memory_pattern);
+          std::optional<bool> cpu_arena, std::optional<bool> memory_pattern, std::optional<bool> reuse_outputs);
   ~Session();
   // Python owns the one instance; runs point at it.
   Session(const Session&) = delete;
@@ -153,6 +160,8 @@ class Session {
   std::shared_ptr<PrepackedWeights> prepacked_;      // shared with the other sessions made with it
   std::shared_ptr<InitializerArrays> initializers_;  // the caller's arrays, read in place
   Ort::Session session_{nullptr};
+  // The outputs' buffers run() passes back to Run (output_pool.hpp); off once closed.
+  std::unique_ptr<OutputPool> pool_;
   // The model's inputs, then its overridable initializers (fed by name like inputs, never missing).
   std::vector<std::string> input_names_, output_names_;
   size_t n_model_inputs_ = 0;

@@ -60,12 +60,12 @@ void bind_session(py::module_& m) {
                           "Session(model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
                           "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
                           "profile=None, custom_op_libraries=[], prepacked_weights=None, initializers=None, "
-                          "external_data=None, cpu_arena=None, memory_pattern=None)\n--\n\n"
+                          "external_data=None, cpu_arena=None, memory_pattern=None, reuse_outputs=None)\n--\n\n"
                           "The native session; use ortbind.Session.");
   cls.def(py::init<py::handle, py::handle, py::handle, const std::string&, std::optional<int>, std::optional<int>,
                    const std::string&, std::map<std::string, int64_t>, std::map<std::string, std::string>,
                    std::optional<std::string>, std::vector<std::string>, py::handle, py::handle, py::handle,
-                   std::optional<bool>, std::optional<bool>>(),
+                   std::optional<bool>, std::optional<bool>, std::optional<bool>>(),
           py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("providers") = py::none(),
           py::arg("optimization") = "all", py::arg("intra_op_threads") = py::none(),
           py::arg("inter_op_threads") = py::none(), py::arg("execution_mode") = "sequential",
@@ -74,10 +74,11 @@ void bind_session(py::module_& m) {
           py::arg("custom_op_libraries") = std::vector<std::string>{}, py::arg("prepacked_weights") = py::none(),
           py::arg("initializers") = py::none(), py::arg("external_data") = py::none(),
           py::arg("cpu_arena") = py::none(), py::arg("memory_pattern") = py::none(),
+          py::arg("reuse_outputs") = py::none(),
           "__init__(self, model, *, env=None, providers=None, optimization='all', intra_op_threads=None, "
           "inter_op_threads=None, execution_mode='sequential', free_dimensions={}, config={}, "
           "profile=None, custom_op_libraries=[], prepacked_weights=None, initializers=None, "
-          "external_data=None, cpu_arena=None, memory_pattern=None)\n--\n\n"
+          "external_data=None, cpu_arena=None, memory_pattern=None, reuse_outputs=None)\n--\n\n"
           "Loads the model (a path or bytes-like) with the GIL released.")
       .def(
           "close", [](py::handle self) { session_of(self).close(); },

@@ -77,7 +77,8 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
                  const std::string& execution_mode, std::map<std::string, int64_t> free_dimensions,
                  std::map<std::string, std::string> config, std::optional<std::string> profile,
                  std::vector<std::string> custom_op_libraries, py::handle prepacked_weights, py::handle initializers,
-                 py::handle external_data, std::optional<bool> cpu_arena, std::optional<bool> memory_pattern)
+                 py::handle external_data, std::optional<bool> cpu_arena, std::optional<bool> memory_pattern,
+                 std::optional<bool> reuse_outputs)
     : generation_(fork_generation()) {
   if (!env.is_none()) env_ = native<Env>(env, "ortbind.Env").core;
   Ort::SessionOptions options;
@@ -122,6 +123,15 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
 #endif
   }
   describe_signature();
+  // Run writes into a buffer passed for an output only for numeric tensors of whole bytes.
+  std::vector<char> recyclable(output_types_.size(), 0);
+  for (size_t k = 0; k < output_types_.size(); ++k) {
+    const ValueType& type = output_types_[k];
+    recyclable[k] = type.kind == ONNX_TYPE_TENSOR && type.element != ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING &&
+                    type.element != ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED && packed_bits(type.element) == 0;
+  }
+  pool_ = std::make_unique<OutputPool>(std::move(recyclable));
+  if (!reuse_outputs.value_or(true)) pool_->disable();
 }
 
 Session::~Session() {
@@ -134,6 +144,7 @@ Session::~Session() {
 void Session::close() {
   release_deferred_sessions();
   if (closed_.exchange(true)) return;
+  pool_->disable();  // with the GIL still held, as every use of the pool
   // The GIL is released while waiting: a run in flight needs it to finish.
   GilReleased release;
   if (generation_ != fork_generation()) {

@@ -5,15 +5,48 @@
 
 #include "stop_control.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
 namespace ortbind {
 namespace {
 
 PyTypeObject* g_result_type = nullptr;
 
+// Whether a failed run is ONNX Runtime refusing an output buffer passed in whose shape is not the
+// one computed: OpKernelContext::OutputMLValue's wording, and IExecutionFrame's in older releases.
+bool output_shape_refused(OrtStatus* status) {
+  const char* message = api().GetErrorMessage(status);
+  return std::strstr(message, "but the computed output shape for this run is") != nullptr ||
+         std::strstr(message, "OrtValue shape verification failed") != nullptr;
+}
+
 const py::tuple& empty_args() {
   static py::tuple* empty = new py::tuple();  // never freed: it may be needed until the process ends
   return *empty;
 }
+
+// Raises a run's log severity to fatal for its length, then puts it back (a thread's options serve
+// all its runs).
+class QuietRun {
+ public:
+  explicit QuietRun(OrtRunOptions* options) : options_(options) {
+    if (options_ == nullptr) return;
+    check(api().RunOptionsGetRunLogSeverityLevel(options_, &severity_));
+    check(api().RunOptionsSetRunLogSeverityLevel(options_, ORT_LOGGING_LEVEL_FATAL));
+  }
+  ~QuietRun() {
+    if (options_ != nullptr) discard(api().RunOptionsSetRunLogSeverityLevel(options_, severity_));
+  }
+  QuietRun(const QuietRun&) = delete;
+  QuietRun& operator=(const QuietRun&) = delete;
+
+ private:
+  OrtRunOptions* options_;
+  int severity_ = -1;
+};
 
 }  // namespace
 
@@ -31,17 +64,50 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
   select_outputs(call, request);
   if (!out.is_none()) bind_preallocated(out, call);
 
-  StopControl stop(RunThread::kCaller, request.token, request.timeout, request.adapters);
+  // Outputs of earlier runs that Python has dropped, passed back to Run to write into.
+  bool reused = false;
+  if (out.is_none() && call.only_tensors && pool_->enabled()) {
+    pool_->lease(call.pool, call.input_arrays.data(), input_names_.size());
+    for (size_t k = 0; k < call.selected.size(); ++k) {
+      call.results[k] = call.pool.take(call.selected[k]);
+      reused = reused || call.results[k] != nullptr;
+    }
+  }
+
+  std::optional<StopControl> stop;
   StatusGuard status;
-  const bool started = while_open([&] {
-    stop.start();
-    status.reset(api().Run(session_, stop.options(), call.input_names.data(), call.inputs.data(), call.n_run_inputs,
-                           call.output_names.data(), call.selected.size(), call.results.data()));
-    stop.stop();
-  });
-  if (!started) fail(Problem::Closed, "the session was closed before the run started");
+  auto attempt = [&](double timeout, bool quiet) {
+    stop.emplace(RunThread::kCaller, request.token, timeout, request.adapters);
+    // A run that may be refused for a buffer passed back logs nothing at the default levels: the
+    // refusal is not the caller's error (it is run again), and any other failure still raises.
+    const QuietRun quieted(quiet ? stop->options() : nullptr);
+    const bool started = while_open([&] {
+      stop->start();
+      status.reset(api().Run(session_, stop->options(), call.input_names.data(), call.inputs.data(), call.n_run_inputs,
+                             call.output_names.data(), call.selected.size(), call.results.data()));
+      stop->stop();
+    });
+    if (!started) fail(Problem::Closed, "the session was closed before the run started");
+  };
+  const auto began =
+      reused && request.timeout >= 0 ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  attempt(request.timeout, reused && env_->settings().log_level >= ORT_LOGGING_LEVEL_WARNING);
+  if (reused && status.failed() && output_shape_refused(status.get())) {
+    // An output of data-dependent size came out in another shape than the buffer passed for it:
+    // ONNX Runtime refused the run. It runs again with outputs of its own, and the session stops
+    // passing buffers back, so that this happens at most once per session.
+    pool_->disable();
+    for (size_t k = 0; k < call.selected.size(); ++k) {
+      if (call.results[k] != nullptr) api().ReleaseValue(std::exchange(call.results[k], nullptr));
+    }
+    double left = request.timeout;
+    if (left >= 0)
+      left = std::max(0.0, left - std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    status.reset(nullptr);
+    attempt(left, false);
+  }
   if (status.failed()) {
-    stop.raise_if_stopped();
+    stop->raise_if_stopped();
     check(status.release());
   }
   return collect(call, request.requested || call.selected.size() < kKeysTemplateFrom ? nullptr : all_keys_.ptr());
@@ -176,6 +242,7 @@ void Session::add_input(size_t index, PyObject* value, Call& call, const std::ve
   const ValueType& type = input_types_[index];
   if (type.kind == ONNX_TYPE_OPTIONAL && value == Py_None) return;  // absent: left out of the run
   if (type.kind != ONNX_TYPE_TENSOR) {
+    call.only_tensors = false;
     call.inputs[index] = value_from_python(value, type, "input", input_names_[index], call.keep);
     return;
   }
@@ -194,6 +261,7 @@ void Session::add_input(size_t index, PyObject* value, Call& call, const std::ve
   if (contract != nullptr && !checked_early)
     call.bindings->check(contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
   call.inputs[index] = tensor_over_array(arr, element);
+  call.input_arrays[index] = arr;
   call.keep.add(std::move(array));
 }
 
@@ -257,7 +325,7 @@ py::object Session::collect(Call& call, PyObject* keys, bool keys_hold_prealloca
       value = py::reinterpret_borrow<py::object>(call.preallocated[k]);
     } else {
       value = output_types_[index].kind == ONNX_TYPE_TENSOR
-                  ? tensor_to_python(call.results.take(k), "output", output_names_[index])
+                  ? tensor_to_python(call.results.take(k), "output", output_names_[index], &call.pool, index)
                   : value_to_python(call.results.take(k), "output", output_names_[index]);
     }
     if (call.contract != nullptr && call.contract->check_computed[index] && call.preallocated[k] == nullptr &&

@@ -103,7 +103,8 @@ OwnedValue child_value(OrtValue* parent, int index) {
 
 }  // namespace
 
-py::object tensor_to_python(OwnedValue value, const char* role, const std::string& name) {
+py::object tensor_to_python(OwnedValue value, const char* role, const std::string& name, OutputPool::Lease* pool,
+                            size_t output) {
   OrtTensorTypeAndShapeInfo* info = nullptr;
   check(api().GetTensorTypeAndShape(value.get(), &info));
   ONNXTensorElementDataType element;
@@ -155,9 +156,14 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
                                          NPY_ARRAY_CARRAY, nullptr);
   if (array == nullptr) throw py::error_already_set();
   py::object result = py::reinterpret_steal<py::object>(array);
-  // The array's base owns the OrtValue, so the buffer lives exactly as long as any view of it;
-  // ONNX Runtime's tensor holds its allocator, so this outlives the session and the environment.
-  PyObject* capsule = PyCapsule_New(value.get(), kCapsuleName, release_capsule);
+  // The array's base owns the OrtValue, so the buffer lives exactly as long as any view of it (and
+  // then goes back to the pool, or is freed); ONNX Runtime's tensor holds its allocator, so this
+  // outlives the session and the environment.
+  const bool recycled =
+      pool != nullptr &&
+      pool->keeps(output, static_cast<size_t>(PyArray_NBYTES(reinterpret_cast<PyArrayObject*>(array))));
+  PyObject* capsule =
+      recycled ? pool->owner(value.get(), output) : PyCapsule_New(value.get(), kCapsuleName, release_capsule);
   if (capsule == nullptr) throw py::error_already_set();
   value.release();
   if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(array), capsule) != 0)  // steals capsule

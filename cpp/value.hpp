@@ -1,5 +1,6 @@
 #pragma once
 #include "common.hpp"
+#include "output_pool.hpp"
 #include "types.hpp"
 
 #include <memory>
@@ -74,7 +75,9 @@ OrtValue* empty_sequence(const ValueType& type, const std::string& what);
 py::object value_to_python(OwnedValue value, const char* role, const std::string& name);
 
 // value_to_python for a value known to be a tensor (a model's declared tensor output): two runtime
-// calls fewer per output.
-py::object tensor_to_python(OwnedValue value, const char* role, const std::string& name);
+// calls fewer per output. With an active `pool`, the array's buffer goes back to it, for output
+// `output`, once the array and its views are gone (output_pool.hpp).
+py::object tensor_to_python(OwnedValue value, const char* role, const std::string& name,
+                            OutputPool::Lease* pool = nullptr, size_t output = 0);
 
 }  // namespace ortbind

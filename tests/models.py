@@ -89,6 +89,17 @@ def expand() -> bytes:
     return _model(graph)
 
 
+def nonzero() -> bytes:
+    """y = the indices of x's nonzero elements: an output whose size depends on x's values."""
+    graph = helper.make_graph(
+        [helper.make_node("NonZero", ["x"], ["y"])],
+        "nonzero",
+        [tensor("x", TensorProto.FLOAT, ["n"])],
+        [tensor("y", TensorProto.INT64, [1, "k"])],
+    )
+    return _model(graph)
+
+
 def many_io(count: int) -> bytes:
     """``count`` inputs x{i} and outputs y{i}, each y = x + x."""
     nodes = [helper.make_node("Add", [f"x{i}", f"x{i}"], [f"y{i}"]) for i in range(count)]

@@ -106,6 +106,7 @@ class Session:
         external_data: Mapping[str, Any] | None = None,
         cpu_arena: bool | None = None,
         memory_pattern: bool | None = None,
+        reuse_outputs: bool | None = None,
     ) -> None: ...
     def end_profiling(self) -> str: ...
     @property

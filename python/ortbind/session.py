@@ -123,7 +123,10 @@ class Session(_core.Session):
     session) and ``prepacked_weights`` a :class:`PrepackedWeights` container, so that sessions of
     one model share their weights; ``external_data`` gives a model from bytes its external data
     files from memory; ``cpu_arena`` and ``memory_pattern`` switch ONNX Runtime's CPU arena and
-    memory-pattern planning. ``run(..., adapters=[...])`` activates :class:`LoraAdapter` objects
+    memory-pattern planning. ``reuse_outputs=False`` stops ``run`` from handing the buffers of
+    outputs Python has dropped back to ONNX Runtime to write into (see the README's "Outputs":
+    with it on, a run refused for an output of data-dependent size is run again, once per session).
+    ``run(..., adapters=[...])`` activates :class:`LoraAdapter` objects
     for one run, and :attr:`overridable_initializers` lists what a run may feed beside the inputs.
 
     ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
@@ -150,6 +153,7 @@ class Session(_core.Session):
         external_data: Mapping[str, Buffer] | None = None,
         cpu_arena: bool | None = None,
         memory_pattern: bool | None = None,
+        reuse_outputs: bool | None = None,
     ) -> None:
         if isinstance(providers, str):
             raise _core.KindError("providers must be a sequence of provider names, not one str")
@@ -181,6 +185,7 @@ class Session(_core.Session):
             else None,
             "cpu_arena": cpu_arena,
             "memory_pattern": memory_pattern,
+            "reuse_outputs": reuse_outputs,
         }
         options.update((key, value) for key, value in loading.items() if value is not None)
         native = dict(options)

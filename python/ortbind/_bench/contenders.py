@@ -19,7 +19,7 @@ import numpy as np
 from .. import _core
 from .._convert import ELEMENT_TYPES
 from ..session import Session
-from .floor import FloorBuild, FloorProcess
+from .floor import Floor, FloorBuild
 from .harness import Contender, Skip, timed_block
 
 # numpy dtype -> ONNX Runtime's element code, for the official binding's io binding and the C++
@@ -184,7 +184,7 @@ def _floor(command: str, name: str) -> Callable[[Target], Contender]:
         unsupported = sorted(k for k, v in target.feeds.items() if v.dtype not in ONNX_ELEMENT)
         if unsupported:
             raise Skip(f"the C++ floor reads numeric inputs only; {', '.join(unsupported)} are not")
-        process = FloorProcess(
+        floor = Floor(
             target.floor.binary,
             target.model,
             [(key, value, ONNX_ELEMENT[value.dtype]) for key, value in target.feeds.items()],
@@ -192,7 +192,7 @@ def _floor(command: str, name: str) -> Callable[[Target], Contender]:
             intra_op_threads=target.intra_op_threads,
             inter_op_threads=target.inter_op_threads,
         )
-        return Contender(name, process.block, process.close)
+        return Contender(name, floor.block, floor.close)
 
     return make
 

@@ -1,22 +1,25 @@
 // The C++ floors: what one call costs in ONNX Runtime itself, below which no binding can go.
 //
-// Loads the same libonnxruntime.so file that ortbind uses (dlopen, as ortbind does), makes a session
-// with the same options, wraps the inputs once, and then, on each command read from stdin, times N
-// calls and prints the N per-call times in nanoseconds on one line:
-// - "run N": OrtApi::Run, ONNX Runtime allocating the outputs, released after each call (as a
-//   binding that returns fresh outputs must);
-// - "bind N": OrtApi::RunWithBinding on one OrtIoBinding kept across calls: outputs bound once to
-//   the CPU (ONNX Runtime allocates them on each run; they are fetched with GetBoundOutputValues and
-//   released, as fresh outputs must be), inputs rebound on each call. It skips the name lookups and
-//   the feed/fetch plan that Run builds per call.
-// - "bound N": RunWithBinding on a second OrtIoBinding with everything bound once: inputs bound
-//   once, outputs bound to the CPU once and never fetched, so ONNX Runtime writes each run into the
-//   buffers of the last (the least work RunWithBinding can do; what a binding with inputs bound
-//   once and preallocated outputs asks of it).
-// The benchmark suite drives it interleaved with the Python contenders.
+// A shared library that the benchmark loads into its own process (ctypes), so that the floors run on
+// the same thread, at the same moments and in the same process as the Python contenders: this
+// machine's speed shifts by process and over time, and a floor in another process drew its own luck.
+// It dlopens the same libonnxruntime.so file that ortbind uses (already loaded there: the same
+// runtime), makes a session with the same options, wraps the inputs once, and then floor_block times
+// N calls of one kind, writing the per-call times in nanoseconds:
+// - kind 0, the Run floor: OrtApi::Run, ONNX Runtime allocating the outputs, released after each
+//   call (as a binding that returns fresh outputs must);
+// - kind 1, the bound floor: OrtApi::RunWithBinding on one OrtIoBinding kept across calls, inputs
+//   rebound on each call, the outputs fetched with GetBoundOutputValues and released, then bound to
+//   the CPU again so that the next run allocates them afresh (left bound, ONNX Runtime would write
+//   the next run into the buffers just handed out). It skips the name lookups and the feed/fetch
+//   plan that Run builds per call.
+// - kind 2, the bound-once floor: RunWithBinding on a second OrtIoBinding with everything bound
+//   once: inputs bound once, outputs bound to the CPU once and never fetched, so ONNX Runtime
+//   writes each run into the buffers of the last (the least work RunWithBinding can do; what a
+//   binding with inputs bound once and preallocated outputs asks of it).
 //
-// Usage: floor LIBRARY MODEL INPUTS INTRA_OP_THREADS INTER_OP_THREADS
-// INPUTS holds one line per input: NAME ELEMENT_TYPE RANK DIM... DATA_FILE (raw little-endian data).
+// INPUTS (floor_open) holds one line per input: NAME ELEMENT_TYPE RANK DIM... DATA_FILE (raw
+// little-endian data).
 #define ORT_API_MANUAL_INIT
 #include <onnxruntime_cxx_api.h>
 
@@ -25,9 +28,10 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <iterator>
+#include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -84,128 +88,159 @@ std::vector<Input> read_inputs(const char* path) {
 
 void check(const OrtApi* api, OrtStatus* status) {
   if (status == nullptr) return;
-  std::cerr << "floor: " << api->GetErrorMessage(status) << "\n";
-  std::exit(1);
+  std::string message = api->GetErrorMessage(status);
+  api->ReleaseStatus(status);
+  throw std::runtime_error(message);
+}
+
+struct Floor {
+  const OrtApi* api = nullptr;
+  std::string version;
+  std::unique_ptr<Ort::Env> env;
+  std::unique_ptr<Ort::Session> session;
+  std::vector<Input> inputs;
+  std::vector<Ort::Value> values;
+  std::vector<const char*> input_names;
+  std::vector<OrtValue*> raw_inputs;
+  std::vector<std::string> output_strings;
+  std::vector<const char*> output_names;
+  std::vector<OrtValue*> outputs;
+  OrtMemoryInfo* memory = nullptr;
+  OrtAllocator* allocator = nullptr;
+  OrtIoBinding* binding = nullptr;
+  OrtIoBinding* settled = nullptr;
+
+  ~Floor() {
+    if (api == nullptr) return;
+    if (binding != nullptr) api->ReleaseIoBinding(binding);
+    if (settled != nullptr) api->ReleaseIoBinding(settled);
+    values.clear();
+    session.reset();
+    if (memory != nullptr) api->ReleaseMemoryInfo(memory);
+    env.reset();
+  }
+
+  void run() {
+    check(api, api->Run(*session, nullptr, input_names.data(), raw_inputs.data(), raw_inputs.size(),
+                        output_names.data(), output_names.size(), outputs.data()));
+    for (auto*& out : outputs) {
+      api->ReleaseValue(out);
+      out = nullptr;
+    }
+  }
+  void bind_outputs(OrtIoBinding* io) {
+    for (const char* name : output_names) check(api, api->BindOutputToDevice(io, name, memory));
+  }
+  void bound_run() {
+    for (size_t i = 0; i < raw_inputs.size(); ++i) check(api, api->BindInput(binding, input_names[i], raw_inputs[i]));
+    check(api, api->RunWithBinding(*session, nullptr, binding));
+    OrtValue** fetched = nullptr;
+    size_t count = 0;
+    check(api, api->GetBoundOutputValues(binding, allocator, &fetched, &count));
+    for (size_t i = 0; i < count; ++i) api->ReleaseValue(fetched[i]);
+    check(api, api->AllocatorFree(allocator, fetched));
+    bind_outputs(binding);
+  }
+  void settled_run() { check(api, api->RunWithBinding(*session, nullptr, settled)); }
+};
+
+void write_error(const std::string& message, char* error, size_t error_size) {
+  if (error == nullptr || error_size == 0) return;
+  std::snprintf(error, error_size, "%s", message.c_str());
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::cerr << "usage: floor LIBRARY MODEL INPUTS INTRA_OP_THREADS INTER_OP_THREADS\n";
-    return 2;
-  }
-  void* library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
-    std::cerr << "floor: " << dlerror() << "\n";
-    return 1;
-  }
-  using GetApiBase = const OrtApiBase* (*)();
-  auto get_api_base = reinterpret_cast<GetApiBase>(dlsym(library, "OrtGetApiBase"));
-  const OrtApiBase* base = get_api_base();
-  const OrtApi* api = base->GetApi(ORT_API_VERSION);
-  if (api == nullptr) {
-    std::cerr << "floor: runtime lacks API " << ORT_API_VERSION << "\n";
-    return 1;
-  }
-  Ort::InitApi(api);
+extern "C" {
 
+// Null on failure, with the reason in `error`.
+__attribute__((visibility("default"))) void* floor_open(const char* library_path, const char* model,
+                                                        const char* inputs_path, int intra_op_threads,
+                                                        int inter_op_threads, char* error, size_t error_size) {
+  auto floor = std::make_unique<Floor>();
   try {
-    Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "floor");
+    void* library = dlopen(library_path, RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) throw std::runtime_error(dlerror());
+    using GetApiBase = const OrtApiBase* (*)();
+    auto get_api_base = reinterpret_cast<GetApiBase>(dlsym(library, "OrtGetApiBase"));
+    if (get_api_base == nullptr) throw std::runtime_error("the runtime has no OrtGetApiBase");
+    const OrtApiBase* base = get_api_base();
+    const OrtApi* api = base->GetApi(ORT_API_VERSION);
+    if (api == nullptr) throw std::runtime_error("the runtime lacks API " + std::to_string(ORT_API_VERSION));
+    Ort::InitApi(api);
+    floor->api = api;
+    floor->version = base->GetVersionString();
+    floor->env = std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_WARNING, "floor");
     Ort::SessionOptions options;
-    options.SetIntraOpNumThreads(std::stoi(argv[4]));
-    options.SetInterOpNumThreads(std::stoi(argv[5]));
+    options.SetIntraOpNumThreads(intra_op_threads);
+    options.SetInterOpNumThreads(inter_op_threads);
     options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
     options.SetExecutionMode(ORT_SEQUENTIAL);
-    Ort::Session session(env, argv[2], options);
+    floor->session = std::make_unique<Ort::Session>(*floor->env, model, options);
 
-    std::vector<Input> inputs = read_inputs(argv[3]);
-    Ort::MemoryInfo memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-    std::vector<Ort::Value> values;
-    std::vector<const char*> input_names;
-    for (auto& input : inputs) {
+    floor->inputs = read_inputs(inputs_path);
+    check(api, api->CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &floor->memory));
+    for (auto& input : floor->inputs) {
       size_t count = 1;
       for (auto d : input.shape) count *= static_cast<size_t>(d);
-      if (input.data.size() != count * element_size(input.element)) {
-        std::cerr << "floor: " << input.name << " has " << input.data.size() << " bytes\n";
-        return 1;
-      }
-      values.push_back(Ort::Value::CreateTensor(memory, input.data.data(), input.data.size(), input.shape.data(),
-                                                input.shape.size(), input.element));
-      input_names.push_back(input.name.c_str());
+      if (input.data.size() != count * element_size(input.element))
+        throw std::runtime_error(input.name + " has " + std::to_string(input.data.size()) + " bytes");
+      floor->values.push_back(Ort::Value::CreateTensor(floor->memory, input.data.data(), input.data.size(),
+                                                       input.shape.data(), input.shape.size(), input.element));
+      floor->input_names.push_back(input.name.c_str());
     }
+    check(api, api->GetAllocatorWithDefaultOptions(&floor->allocator));
     Ort::AllocatorWithDefaultOptions allocator;
-    std::vector<std::string> output_strings;
-    for (size_t i = 0; i < session.GetOutputCount(); ++i)
-      output_strings.emplace_back(session.GetOutputNameAllocated(i, allocator).get());
-    std::vector<const char*> output_names;
-    for (auto& name : output_strings) output_names.push_back(name.c_str());
-    std::vector<OrtValue*> raw_inputs;
-    for (auto& v : values) raw_inputs.push_back(v);
-    std::vector<OrtValue*> outputs(output_names.size(), nullptr);
+    for (size_t i = 0; i < floor->session->GetOutputCount(); ++i)
+      floor->output_strings.emplace_back(floor->session->GetOutputNameAllocated(i, allocator).get());
+    for (auto& name : floor->output_strings) floor->output_names.push_back(name.c_str());
+    for (auto& v : floor->values) floor->raw_inputs.push_back(v);
+    floor->outputs.assign(floor->output_names.size(), nullptr);
 
-    auto call = [&] {
-      OrtStatus* status = api->Run(session, nullptr, input_names.data(), raw_inputs.data(), raw_inputs.size(),
-                                   output_names.data(), output_names.size(), outputs.data());
-      if (status != nullptr) {
-        std::cerr << "floor: " << api->GetErrorMessage(status) << "\n";
-        std::exit(1);
-      }
-      for (auto*& out : outputs) {
-        api->ReleaseValue(out);
-        out = nullptr;
-      }
-    };
-    OrtIoBinding* binding = nullptr;
-    check(api, api->CreateIoBinding(session, &binding));
-    for (const char* name : output_names) check(api, api->BindOutputToDevice(binding, name, memory));
-    auto bound_call = [&] {
-      for (size_t i = 0; i < raw_inputs.size(); ++i) check(api, api->BindInput(binding, input_names[i], raw_inputs[i]));
-      check(api, api->RunWithBinding(session, nullptr, binding));
-      OrtValue** values_out = nullptr;
-      size_t count = 0;
-      check(api, api->GetBoundOutputValues(binding, allocator, &values_out, &count));
-      for (size_t i = 0; i < count; ++i) api->ReleaseValue(values_out[i]);
-      check(api, api->AllocatorFree(allocator, values_out));
-    };
-    OrtIoBinding* settled = nullptr;
-    check(api, api->CreateIoBinding(session, &settled));
-    for (size_t i = 0; i < raw_inputs.size(); ++i) check(api, api->BindInput(settled, input_names[i], raw_inputs[i]));
-    for (const char* name : output_names) check(api, api->BindOutputToDevice(settled, name, memory));
-    auto settled_call = [&] { check(api, api->RunWithBinding(session, nullptr, settled)); };
-    call();
-    bound_call();
-    settled_call();
-    std::cout << "ready " << base->GetVersionString() << std::endl;
+    check(api, api->CreateIoBinding(*floor->session, &floor->binding));
+    floor->bind_outputs(floor->binding);
+    check(api, api->CreateIoBinding(*floor->session, &floor->settled));
+    for (size_t i = 0; i < floor->raw_inputs.size(); ++i)
+      check(api, api->BindInput(floor->settled, floor->input_names[i], floor->raw_inputs[i]));
+    floor->bind_outputs(floor->settled);
+    floor->run();
+    floor->bound_run();
+    floor->settled_run();
+  } catch (const std::exception& e) {
+    write_error(e.what(), error, error_size);
+    return nullptr;
+  }
+  return floor.release();
+}
 
-    std::string command;
-    size_t count = 0;
-    std::vector<long long> samples;
-    while (std::cin >> command) {
-      if (command == "quit") break;
-      std::cin >> count;
-      samples.resize(count);
-      const int kind = command == "bind" ? 1 : command == "bound" ? 2 : 0;
-      for (size_t i = 0; i < count; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        if (kind == 1)
-          bound_call();
-        else if (kind == 2)
-          settled_call();
-        else
-          call();
-        const auto stop = std::chrono::steady_clock::now();
-        samples[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
-      }
-      std::string line;
-      for (size_t i = 0; i < count; ++i) line += (i ? " " : "") + std::to_string(samples[i]);
-      std::cout << line << std::endl;
+__attribute__((visibility("default"))) const char* floor_version(void* floor) {
+  return static_cast<Floor*>(floor)->version.c_str();
+}
+
+// Times `count` calls of `kind` (0 Run, 1 bound, 2 bound once) into `samples`; 0 on success, else -1
+// with the reason in `error`.
+__attribute__((visibility("default"))) int floor_block(void* handle, int kind, size_t count, long long* samples,
+                                                       char* error, size_t error_size) {
+  auto* floor = static_cast<Floor*>(handle);
+  try {
+    for (size_t i = 0; i < count; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      if (kind == 1)
+        floor->bound_run();
+      else if (kind == 2)
+        floor->settled_run();
+      else
+        floor->run();
+      const auto stop = std::chrono::steady_clock::now();
+      samples[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
     }
-    api->ReleaseIoBinding(binding);
-    api->ReleaseIoBinding(settled);
-  } catch (const Ort::Exception& error) {
-    std::cerr << "floor: " << error.what() << "\n";
-    return 1;
+  } catch (const std::exception& e) {
+    write_error(e.what(), error, error_size);
+    return -1;
   }
   return 0;
 }
+
+__attribute__((visibility("default"))) void floor_close(void* floor) { delete static_cast<Floor*>(floor); }
+
+}  // extern "C"

@@ -1,17 +1,21 @@
 """The C++ floors (``floor.cpp``, shipped beside this file): what one call costs in ONNX Runtime itself.
 
-The program is compiled here, on first use, against the ONNX Runtime headers ortbind was built with
+The library is compiled here, on first use, against the ONNX Runtime headers ortbind was built with
 (or ``ONNXRUNTIME_ROOT``'s, or the system's) by the C++ compiler (``$CXX``, else ``c++``), and kept
 in a cache folder keyed by the source, the headers and the compiler. Where any of these is missing
-the build gives the reason instead of a binary, and the benchmark says why it has no floor row.
+the build gives the reason instead of a library, and the benchmark says why it has no floor row.
 
-:class:`FloorProcess` runs it as a child process that times a block of calls on each command
-(``run N``: ``OrtApi::Run``; ``bind N``: ``OrtApi::RunWithBinding`` on one binding kept across
-calls), so that its blocks interleave with the Python contenders' like any other.
+:class:`Floor` loads it into this process (ctypes, which lets go of the GIL for the call) and times
+a block of calls of one kind on each :meth:`Floor.block` (``run``: ``OrtApi::Run``; ``bind``:
+``OrtApi::RunWithBinding`` on one binding kept across calls, inputs rebound; ``bound``: everything
+bound once), so that its blocks interleave with the Python contenders' on the same thread. In
+another process the floor drew its own share of this machine's shifts in speed, which the
+round-by-round ratios cannot cancel.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import shutil
@@ -32,7 +36,7 @@ HEADER = "onnxruntime_cxx_api.h"
 
 @dataclass(frozen=True)
 class FloorBuild:
-    """The compiled floor, or why there is none."""
+    """The compiled floor library, or why there is none."""
 
     binary: Path | None
     reason: str = ""
@@ -73,15 +77,18 @@ def build_floor(cache: Path | None = None, announce: Callable[[], None] | None =
     key.update((headers / HEADER).read_bytes())
     key.update(os.fsencode(compiler_path))
     folder = (cache or cache_root()) / key.hexdigest()[:16]
-    binary = folder / "floor"
+    binary = folder / "libfloor.so"
     if binary.is_file():
         return FloorBuild(binary)
     folder.mkdir(parents=True, exist_ok=True)
     if announce is not None:
         announce()
     # Compiled under a name of its own, then moved: a concurrent build never runs half a file.
-    partial = folder / f".floor.{os.getpid()}"
-    command = [compiler, "-O2", "-std=c++17", "-isystem", str(headers), str(SOURCE), "-o", str(partial), "-ldl"]
+    partial = folder / f".libfloor.{os.getpid()}.so"
+    command = [
+        compiler, "-O2", "-std=c++17", "-shared", "-fPIC", "-fvisibility=hidden",
+        "-isystem", str(headers), str(SOURCE), "-o", str(partial), "-ldl",
+    ]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -96,11 +103,34 @@ def build_floor(cache: Path | None = None, announce: Callable[[], None] | None =
 
 
 class FloorError(RuntimeError):
-    """The floor program did not start on this model (its own message says why)."""
+    """The floor did not start on this model, or a call failed (ONNX Runtime's message says why)."""
 
 
-class FloorProcess:
-    """The C++ floor on one model and one set of inputs, as a child process driven block by block."""
+KINDS = {"run": 0, "bind": 1, "bound": 2}
+_ERROR_SIZE = 4096
+
+
+def _load(binary: Path) -> ctypes.CDLL:
+    library = ctypes.CDLL(str(binary))
+    library.floor_open.restype = ctypes.c_void_p
+    library.floor_open.argtypes = [
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+        ctypes.c_char_p, ctypes.c_size_t,
+    ]  # fmt: skip
+    library.floor_version.restype = ctypes.c_char_p
+    library.floor_version.argtypes = [ctypes.c_void_p]
+    library.floor_block.restype = ctypes.c_int
+    library.floor_block.argtypes = [
+        ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.POINTER(ctypes.c_longlong),
+        ctypes.c_char_p, ctypes.c_size_t,
+    ]  # fmt: skip
+    library.floor_close.restype = None
+    library.floor_close.argtypes = [ctypes.c_void_p]
+    return library
+
+
+class Floor:
+    """The C++ floor on one model and one set of inputs, in this process, driven block by block."""
 
     def __init__(
         self,
@@ -112,70 +142,49 @@ class FloorProcess:
         intra_op_threads: int = 1,
         inter_op_threads: int = 1,
     ) -> None:
-        """``inputs`` are (name, array, ONNX element code); ``command`` is ``run`` or ``bind``."""
-        self._command = command
-        self._dir = tempfile.TemporaryDirectory(prefix="ortbind-floor-")
-        folder = Path(self._dir.name)
-        if isinstance(model, bytes):
-            model_path = folder / "model.onnx"
-            model_path.write_bytes(model)
-        else:
-            # The model's own path, so that ONNX Runtime finds its external data beside it.
-            model_path = Path(model)
-        lines = []
-        for i, (name, value, code) in enumerate(inputs):
-            data = folder / f"input{i}.bin"
-            data.write_bytes(np.ascontiguousarray(value).tobytes())
-            dims = " ".join(str(d) for d in value.shape)
-            lines.append(f"{name} {code} {value.ndim} {dims} {data}")
-        spec = folder / "inputs.txt"
-        spec.write_text("\n".join(lines) + "\n")
-        self._stderr = (folder / "stderr.txt").open("w+")
-        argv = [
-            str(binary),
-            _core.RUNTIME_PATH,
-            str(model_path),
-            str(spec),
-            str(intra_op_threads),
-            str(inter_op_threads),
-        ]
-        self._process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True
-        )
-        assert self._process.stdout is not None
-        ready = self._process.stdout.readline().split()
-        if not ready or ready[0] != "ready":
-            message = self._error_text() or "the C++ floor did not start"
-            self.close()
-            raise FloorError(message)
-        self.version = ready[1]
-
-    def _error_text(self) -> str:
-        self._stderr.seek(0)
-        lines = [line.strip() for line in self._stderr.read().splitlines() if line.startswith("floor:")]
-        return lines[-1] if lines else ""
+        """``inputs`` are (name, array, ONNX element code); ``command`` is ``run``, ``bind`` or ``bound``."""
+        self._kind = KINDS[command]
+        self._library = _load(binary)
+        self._error = ctypes.create_string_buffer(_ERROR_SIZE)
+        with tempfile.TemporaryDirectory(prefix="ortbind-floor-") as name:
+            folder = Path(name)
+            if isinstance(model, bytes):
+                model_path = folder / "model.onnx"
+                model_path.write_bytes(model)
+            else:
+                # The model's own path, so that ONNX Runtime finds its external data beside it.
+                model_path = Path(model)
+            lines = []
+            for i, (input_name, value, code) in enumerate(inputs):
+                data = folder / f"input{i}.bin"
+                data.write_bytes(np.ascontiguousarray(value).tobytes())
+                dims = " ".join(str(d) for d in value.shape)
+                lines.append(f"{input_name} {code} {value.ndim} {dims} {data}")
+            spec = folder / "inputs.txt"
+            spec.write_text("\n".join(lines) + "\n")
+            # The inputs are read into the floor's own memory here: the folder can go.
+            self._handle = self._library.floor_open(
+                os.fsencode(_core.RUNTIME_PATH),
+                os.fsencode(model_path),
+                os.fsencode(spec),
+                intra_op_threads,
+                inter_op_threads,
+                self._error,
+                _ERROR_SIZE,
+            )
+        if not self._handle:
+            raise FloorError(self._error.value.decode(errors="replace") or "the C++ floor did not start")
+        self.version = self._library.floor_version(self._handle).decode()
+        self._samples = (ctypes.c_longlong * 0)()
 
     def block(self, n: int) -> list[int]:
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(f"{self._command} {n}\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
-        if not line:
-            raise FloorError(self._error_text() or "the C++ floor stopped")
-        return [int(x) for x in line.split()]
+        if len(self._samples) < n:
+            self._samples = (ctypes.c_longlong * n)()
+        if self._library.floor_block(self._handle, self._kind, n, self._samples, self._error, _ERROR_SIZE) != 0:
+            raise FloorError(self._error.value.decode(errors="replace"))
+        return list(self._samples[:n])
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            assert self._process.stdin is not None
-            try:
-                self._process.stdin.write("quit\n")
-                self._process.stdin.flush()
-                self._process.wait(timeout=30)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream is not None:
-                stream.close()
-        self._stderr.close()
-        self._dir.cleanup()
+        if self._handle:
+            self._library.floor_close(self._handle)
+            self._handle = None

@@ -1,6 +1,6 @@
 """The timing method shared by the benchmark suite and ``ortbind bench``.
 
-Every contender runs in one process (the C++ floor in a child process driven block by block): after
+Every contender runs in one process and on one thread (the C++ floors too, a library loaded with ctypes): after
 a warm-up, the contenders take turns (A B C, B C A, ...) running blocks of calls, each call timed
 alone with the cyclic GC paused. Medians and p99 are over every call of every round; a ratio is the
 median of per-round ratios (a contender's block median over the reference's block median in the

@@ -163,7 +163,7 @@ def write_report(results: dict[str, Any], out: Path, profile: Profile | None) ->
         "",
         "## Method",
         "",
-        f"Every contender runs in this one process (the C++ floors in a child process driven block by block),"
+        f"Every contender runs in this one process and thread (the C++ floors as a library loaded with ctypes),"
         f" with the same session options. After a warm-up of {plan['warmup']} call(s) each, contenders take turns"
         f" running blocks of {plan['calls_per_block']} call(s) ({plan['rounds']} rounds, A B C, B C A, ...), each call"
         " timed alone (perf_counter_ns; steady_clock in the floor), the cyclic GC paused during a block. Medians and"

@@ -1,0 +1,126 @@
+#include "output_pool.hpp"
+
+#include <memory>
+#include <utility>
+
+namespace ortbind {
+
+// Capsules out in Python point into a generation, so it lives until the last of them is released,
+// past the pool and the session if need be; once retired (other input shapes, the pool turned off
+// or gone) whatever comes back is freed.
+struct OutputPool::Generation {
+  struct Slot {
+    Generation* generation = nullptr;
+    bool eligible = false;
+    size_t count = 0;
+    OrtValue* kept[kDepth] = {};
+  };
+
+  explicit Generation(const std::vector<char>& eligible) : n_slots(eligible.size()), slots(new Slot[eligible.size()]) {
+    for (size_t k = 0; k < n_slots; ++k) {
+      slots[k].generation = this;
+      slots[k].eligible = eligible[k] != 0;
+    }
+  }
+
+  void retire() {
+    live = false;
+    for (size_t k = 0; k < n_slots; ++k) {
+      Slot& slot = slots[k];
+      for (size_t i = 0; i < slot.count; ++i) api().ReleaseValue(slot.kept[i]);
+      slot.count = 0;
+    }
+  }
+  void unref() {
+    if (--refs == 0) delete this;
+  }
+
+  size_t n_slots;
+  std::unique_ptr<Slot[]> slots;  // never reallocated: capsules hold pointers to its elements
+  size_t refs = 1;                // the pool's until it is retired, and one per lease and capsule out
+  bool live = true;
+};
+
+namespace {
+
+constexpr const char* kCapsuleName = "ortbind.OrtValue";
+
+void give_back(PyObject* capsule) {
+  auto* value = static_cast<OrtValue*>(PyCapsule_GetPointer(capsule, kCapsuleName));
+  auto* slot = static_cast<OutputPool::Generation::Slot*>(PyCapsule_GetContext(capsule));
+  OutputPool::Generation* generation = slot->generation;
+  if (generation->live && slot->count < OutputPool::kDepth)
+    slot->kept[slot->count++] = value;
+  else
+    api().ReleaseValue(value);
+  generation->unref();
+}
+
+}  // namespace
+
+OutputPool::Lease::~Lease() {
+  if (generation_ != nullptr) generation_->unref();
+}
+
+OrtValue* OutputPool::Lease::take(size_t output) {
+  Generation::Slot& slot = generation_->slots[output];
+  if (!generation_->live || slot.count == 0) return nullptr;
+  return std::exchange(slot.kept[--slot.count], nullptr);
+}
+
+bool OutputPool::Lease::keeps(size_t output, size_t bytes) const {
+  return generation_ != nullptr && generation_->live && generation_->slots[output].eligible && bytes <= kMaxBytes;
+}
+
+PyObject* OutputPool::Lease::owner(OrtValue* value, size_t output) {
+  PyObject* capsule = PyCapsule_New(value, kCapsuleName, give_back);
+  if (capsule == nullptr) return nullptr;
+  if (PyCapsule_SetContext(capsule, &generation_->slots[output]) != 0) {
+    // Freed without its destructor reaching the value: the caller still owns it.
+    PyCapsule_SetDestructor(capsule, nullptr);
+    Py_DECREF(capsule);
+    return nullptr;
+  }
+  ++generation_->refs;
+  return capsule;
+}
+
+OutputPool::OutputPool(std::vector<char> eligible) : eligible_(std::move(eligible)) {}
+
+OutputPool::~OutputPool() { retire(); }
+
+void OutputPool::retire() {
+  if (current_ == nullptr) return;
+  current_->retire();
+  std::exchange(current_, nullptr)->unref();
+}
+
+void OutputPool::disable() {
+  enabled_ = false;
+  retire();
+}
+
+void OutputPool::lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inputs) {
+  if (!enabled_) return;
+  // Built in a buffer kept per thread, so that a run with the same shapes as the last allocates nothing.
+  thread_local std::vector<int64_t> key;
+  key.clear();
+  for (size_t i = 0; i < n_inputs; ++i) {
+    if (arrays[i] == nullptr) {
+      key.push_back(-1);
+      continue;
+    }
+    const int ndim = PyArray_NDIM(arrays[i]);
+    key.push_back(ndim);
+    key.insert(key.end(), PyArray_DIMS(arrays[i]), PyArray_DIMS(arrays[i]) + ndim);
+  }
+  if (current_ == nullptr || key != input_key_) {
+    retire();
+    input_key_ = key;
+    current_ = new Generation(eligible_);
+  }
+  ++current_->refs;
+  lease.generation_ = current_;
+}
+
+}  // namespace ortbind

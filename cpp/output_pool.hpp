@@ -1,0 +1,81 @@
+// Output buffers that run() hands back to ONNX Runtime once Python has let go of them.
+//
+// A run whose outputs ONNX Runtime allocates pays for a tensor per output (the arena, the Tensor
+// and its OrtValue) and frees it again when the array dies; a run given an allocated OrtValue for
+// an output writes into it instead, measured at half the cost of Run on 64 one-element outputs.
+// So an output array's base, when its last view dies, gives its OrtValue back to the session's
+// pool, and the next run with the same input shapes passes it to Run as that output.
+//
+// ONNX Runtime refuses (fails the run) a passed-in output whose shape is not the one the node
+// computes. Same input shapes give the same output shapes except for outputs of data-dependent
+// size (NonZero, Unique, ...); a run refused for that is run again with outputs of ONNX Runtime's
+// own and the pool is turned off for the session, so each session pays for that at most once.
+//
+// Everything here runs with the GIL held: the pool is touched by run() before and after it
+// releases the GIL, and by the capsules' destructors, which Python calls holding it.
+#pragma once
+#include "common.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace ortbind {
+
+class OutputPool {
+ public:
+  // Values kept per output; larger buffers are freed as before (the arena keeps those anyway, and
+  // their allocation is small beside the work that fills them).
+  static constexpr size_t kDepth = 2;
+  static constexpr size_t kMaxBytes = size_t{1} << 20;
+
+  struct Generation;  // output_pool.cpp: the values kept for one set of input shapes
+
+  // One run's hold on the generation of its input shapes: it takes values from it, and the arrays
+  // it returns give theirs back to it (not to a later generation: another thread's run may have
+  // moved the pool on to other shapes meanwhile). Inactive when default-made.
+  class Lease {
+   public:
+    Lease() = default;
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+    bool active() const { return generation_ != nullptr; }
+    // A kept value for `output`, owned by the caller from now on, or null.
+    OrtValue* take(size_t output);
+    // Whether an array of `bytes` over output `output`'s buffer should go back to the pool.
+    bool keeps(size_t output, size_t bytes) const;
+    // The base object for such an array: a capsule owning `value` whose release gives it back to
+    // this generation, or frees it once the generation is retired. Null with a Python error set
+    // (the caller still owns the value).
+    PyObject* owner(OrtValue* value, size_t output);
+
+   private:
+    friend class OutputPool;
+    Generation* generation_ = nullptr;
+  };
+
+  // `eligible[k]`: output k is a numeric tensor of whole bytes (what Run can write into).
+  explicit OutputPool(std::vector<char> eligible);
+  ~OutputPool();
+  OutputPool(const OutputPool&) = delete;
+  OutputPool& operator=(const OutputPool&) = delete;
+
+  bool enabled() const { return enabled_; }
+  // Turns the pool off for good, freeing what it keeps (a refused run, close()).
+  void disable();
+  // Makes `lease` hold the generation of these input shapes (`arrays[i]`, or null for an input left
+  // out): the current one when they are the last run's, else a new one (the values kept for the
+  // old shapes are freed).
+  void lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inputs);
+
+ private:
+  void retire();
+
+  std::vector<char> eligible_;
+  bool enabled_ = true;
+  Generation* current_ = nullptr;
+  std::vector<int64_t> input_key_;  // per input: -1 when left out, else ndim, then the dims
+};
+
+}  // namespace ortbind

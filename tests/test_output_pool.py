@@ -1,0 +1,127 @@
+"""run() passes the buffers of outputs Python has dropped back to the runtime to write into
+(cpp/output_pool.hpp): never one still viewed, never one of another shape, and a run refused for an
+output of data-dependent size is run again, giving what the official binding gives."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import threading
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import ortbind
+from tests import models
+
+
+def _value_of(array: np.ndarray[Any, Any]) -> tuple[int, bool]:
+    """The OrtValue an output array's base owns, and whether that base gives it back to a pool."""
+    capsule = ctypes.py_object(array.base)
+    value = ctypes.pythonapi.PyCapsule_GetPointer(capsule, b"ortbind.OrtValue")
+    context = ctypes.pythonapi.PyCapsule_GetContext(capsule)
+    return value, context is not None
+
+
+ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
+ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+ctypes.pythonapi.PyCapsule_GetContext.restype = ctypes.c_void_p
+ctypes.pythonapi.PyCapsule_GetContext.argtypes = [ctypes.py_object]
+
+
+def test_a_dropped_output_is_the_next_runs_output() -> None:
+    session = ortbind.Session(models.add_one_element())
+    first = session.run({"x": np.array([1.0], np.float32)})["y"]
+    value, pooled = _value_of(first)
+    assert pooled
+    del first
+    second = session.run({"x": np.array([2.0], np.float32)})["y"]
+    assert _value_of(second) == (value, True), "the dropped output's value was not passed back"
+    assert second.tolist() == [4.0]
+
+
+def test_reuse_outputs_false_leaves_every_output_to_the_runtime() -> None:
+    session = ortbind.Session(models.add_one_element(), reuse_outputs=False)
+    for i in range(3):
+        y = session.run({"x": np.array([float(i)], np.float32)})["y"]
+        assert y.tolist() == [2.0 * i] and not _value_of(y)[1]
+
+
+def test_an_output_or_a_view_still_held_is_never_written_again() -> None:
+    session = ortbind.Session(models.add(("batch", 3)))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    kept = session.run({"x": x, "y": x})["z"]
+    view = session.run({"x": x + 1, "y": x})["z"][1:]  # the base array is gone, its view is not
+    expected_kept, expected_view = kept.copy(), (x + 1 + x)[1:].copy()
+    for i in range(50):  # outputs dropped at once: their buffers go round
+        z = session.run({"x": x * i, "y": x})["z"]
+        np.testing.assert_array_equal(z, x * i + x)
+    np.testing.assert_array_equal(kept, expected_kept)
+    np.testing.assert_array_equal(view, expected_view)
+
+
+def test_other_input_shapes_get_buffers_of_their_own() -> None:
+    session = ortbind.Session(models.add(("batch", 3)))
+    official = ort.InferenceSession(models.add(("batch", 3)), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    for batch in [1, 1, 4, 4, 1, 2, 4, 2, 2, 1]:
+        x = rng.standard_normal((batch, 3)).astype(np.float32)
+        got = session.run({"x": x, "y": x})["z"]
+        (want,) = official.run(None, {"x": x, "y": x})
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+def test_an_output_of_data_dependent_size_is_run_again_and_right(capfd: pytest.CaptureFixture[str]) -> None:
+    # Same input shape, another count of nonzero elements: the buffer passed back has the last
+    # run's shape, the runtime refuses it, and ortbind runs the model again with fresh outputs,
+    # without the runtime logging the refusal as an error.
+    session = ortbind.Session(models.nonzero())
+    official = ort.InferenceSession(models.nonzero(), providers=["CPUExecutionProvider"])
+    for values in ([1, 0, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 0], [1, 1, 1, 0]):
+        x = np.array(values, np.float32)
+        got = session.run({"x": x})["y"]
+        (want,) = official.run(None, {"x": x})
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
+        del got
+        gc.collect()
+    assert "onnxruntime" not in capfd.readouterr().err
+
+
+def test_outputs_outlive_a_closed_and_freed_session() -> None:
+    session = ortbind.Session(models.add_one_element())
+    results = [session.run({"x": np.array([float(i)], np.float32)})["y"] for i in range(3)]
+    dropped = session.run({"x": np.array([9.0], np.float32)})
+    session.close()
+    del dropped  # given back after close: freed, not kept
+    del session
+    gc.collect()
+    assert [r.tolist() for r in results] == [[0.0], [2.0], [4.0]]
+    del results  # given back to a pool that is gone: freed
+    gc.collect()
+
+
+def test_threads_with_their_own_batch_sizes_share_one_session() -> None:
+    # Each thread's input shape differs, so the pool moves between shapes under the other threads'
+    # runs: an output must go back to the shapes it was made for, never to the current ones.
+    session = ortbind.Session(models.add(("batch", 3)), intra_op_threads=1)
+    errors: list[BaseException] = []
+
+    def work(batch: int) -> None:
+        try:
+            rng = np.random.default_rng(batch)
+            for _ in range(300):
+                x = rng.standard_normal((batch, 3)).astype(np.float32)
+                z = session.run({"x": x, "y": x})["z"]
+                assert z.shape == (batch, 3)
+                np.testing.assert_array_equal(z, x + x)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(batch,)) for batch in (1, 2, 3, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[0]
