@@ -72,7 +72,8 @@ void register_custom_op_libraries(Ort::SessionOptions& options, const std::vecto
 
 // session_options.cpp
 // `providers`: None, or a sequence of names and (name, {option: value}) pairs, in priority order.
-void add_providers(Ort::SessionOptions& options, py::handle providers);
+// Returns whether a provider other than the CPU's was added.
+bool add_providers(Ort::SessionOptions& options, py::handle providers);
 void set_memory(Ort::SessionOptions& options, std::optional<bool> cpu_arena, std::optional<bool> memory_pattern);
 // `initializers`: None or a mapping of initializer name to numpy array.
 std::shared_ptr<InitializerArrays> add_initializers(Ort::SessionOptions& options, py::handle initializers);

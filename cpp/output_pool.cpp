@@ -1,13 +1,14 @@
 #include "output_pool.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
 namespace ortbind {
 
 // Capsules out in Python point into a generation, so it lives until the last of them is released,
-// past the pool and the session if need be; once retired (other input shapes, the pool turned off
-// or gone) whatever comes back is freed.
+// past the pool and the session if need be; once retired (its shapes the least recently used of
+// more than kShapes sets, the pool turned off or gone) whatever comes back is freed.
 struct OutputPool::Generation {
   struct Slot {
     Generation* generation = nullptr;
@@ -87,17 +88,17 @@ PyObject* OutputPool::Lease::owner(OrtValue* value, size_t output) {
 
 OutputPool::OutputPool(std::vector<char> eligible) : eligible_(std::move(eligible)) {}
 
-OutputPool::~OutputPool() { retire(); }
+OutputPool::~OutputPool() { disable(); }
 
-void OutputPool::retire() {
-  if (current_ == nullptr) return;
-  current_->retire();
-  std::exchange(current_, nullptr)->unref();
+void OutputPool::retire(Generation* generation) {
+  generation->retire();
+  generation->unref();
 }
 
 void OutputPool::disable() {
   enabled_ = false;
-  retire();
+  for (auto& shapes : recent_) retire(shapes.generation);
+  recent_.clear();
 }
 
 void OutputPool::lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inputs) {
@@ -114,13 +115,19 @@ void OutputPool::lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inpu
     key.push_back(ndim);
     key.insert(key.end(), PyArray_DIMS(arrays[i]), PyArray_DIMS(arrays[i]) + ndim);
   }
-  if (current_ == nullptr || key != input_key_) {
-    retire();
-    input_key_ = key;
-    current_ = new Generation(eligible_);
+  auto found = std::find_if(recent_.begin(), recent_.end(), [](const Shapes& shapes) { return shapes.key == key; });
+  if (found == recent_.end()) {
+    if (recent_.size() == kShapes) {
+      retire(recent_.back().generation);
+      recent_.pop_back();
+    }
+    recent_.insert(recent_.begin(), Shapes{key, new Generation(eligible_)});
+  } else if (found != recent_.begin()) {
+    std::rotate(recent_.begin(), found, found + 1);
   }
-  ++current_->refs;
-  lease.generation_ = current_;
+  Generation* generation = recent_.front().generation;
+  ++generation->refs;
+  lease.generation_ = generation;
 }
 
 }  // namespace ortbind

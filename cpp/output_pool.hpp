@@ -23,10 +23,13 @@ namespace ortbind {
 
 class OutputPool {
  public:
-  // Values kept per output; larger buffers are freed as before (the arena keeps those anyway, and
-  // their allocation is small beside the work that fills them).
+  // Values kept per output and set of input shapes, for the last few sets (threads or a loop
+  // alternating between batch sizes); larger buffers are freed as before (the arena keeps those
+  // anyway, and their allocation is small beside the work that fills them). At most
+  // kShapes * kDepth * kMaxBytes (2 MiB) are kept per output.
   static constexpr size_t kDepth = 2;
-  static constexpr size_t kMaxBytes = size_t{1} << 20;
+  static constexpr size_t kShapes = 4;
+  static constexpr size_t kMaxBytes = size_t{256} << 10;
 
   struct Generation;  // output_pool.cpp: the values kept for one set of input shapes
 
@@ -65,17 +68,20 @@ class OutputPool {
   // Turns the pool off for good, freeing what it keeps (a refused run, close()).
   void disable();
   // Makes `lease` hold the generation of these input shapes (`arrays[i]`, or null for an input left
-  // out): the current one when they are the last run's, else a new one (the values kept for the
-  // old shapes are freed).
+  // out): one of the last kShapes sets', else a new one (the least recently used set's values are
+  // freed).
   void lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inputs);
 
  private:
-  void retire();
+  struct Shapes {
+    std::vector<int64_t> key;  // per input: -1 when left out, else ndim, then the dims
+    Generation* generation;
+  };
+  static void retire(Generation* generation);
 
   std::vector<char> eligible_;
   bool enabled_ = true;
-  Generation* current_ = nullptr;
-  std::vector<int64_t> input_key_;  // per input: -1 when left out, else ndim, then the dims
+  std::vector<Shapes> recent_;  // most recently used first, at most kShapes
 };
 
 }  // namespace ortbind

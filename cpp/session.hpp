@@ -167,6 +167,7 @@ class Session {
   size_t n_model_inputs_ = 0;
   std::vector<const char*> input_name_ptrs_, output_name_ptrs_;
   std::vector<ValueType> input_types_, output_types_;
+  std::vector<char> output_is_input_;    // per output: named like an input (see the constructor)
   py::dict input_index_, output_index_;  // name -> position, looked up with the caller's str
   std::vector<py::str> output_keys_;     // the result's keys, made once
   py::dict all_keys_;                    // every output's key in the model's order, values None

@@ -87,7 +87,7 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
   for (const auto& [name, value] : free_dimensions)
     check(api().AddFreeDimensionOverrideByName(options, name.c_str(), value));
   for (const auto& [key, value] : config) options.AddConfigEntry(key.c_str(), value.c_str());
-  add_providers(options, providers);
+  const bool other_providers = add_providers(options, providers);
   set_memory(options, cpu_arena, memory_pattern);
   register_custom_op_libraries(options, custom_op_libraries);
   if (!prepacked_weights.is_none()) prepacked_ = native_shared<PrepackedWeights>(prepacked_weights, "PrepackedWeights");
@@ -123,15 +123,25 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
 #endif
   }
   describe_signature();
-  // Run writes into a buffer passed for an output only for numeric tensors of whole bytes.
+  // An output named like an input (a graph input listed as an output, or an overridable
+  // initializer) comes back from a run that feeds it as the feed's own OrtValue, over the caller's
+  // buffer: collect() copies it, and it is never passed back to Run (which would write into the
+  // caller's array, or return the buffer unwritten since the feed wins).
+  output_is_input_.assign(output_names_.size(), 0);
+  for (size_t k = 0; k < output_names_.size(); ++k)
+    output_is_input_[k] = std::find(input_names_.begin(), input_names_.end(), output_names_[k]) != input_names_.end();
+  // Run writes into a buffer passed for an output only for numeric tensors of whole bytes. On
+  // another provider the buffer passed (CPU memory) is filled by a copy from the device, whose
+  // refusal of a wrong shape reads otherwise: the pool is for CPU sessions only.
   std::vector<char> recyclable(output_types_.size(), 0);
   for (size_t k = 0; k < output_types_.size(); ++k) {
     const ValueType& type = output_types_[k];
     recyclable[k] = type.kind == ONNX_TYPE_TENSOR && type.element != ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING &&
-                    type.element != ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED && packed_bits(type.element) == 0;
+                    type.element != ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED && packed_bits(type.element) == 0 &&
+                    !output_is_input_[k];
   }
   pool_ = std::make_unique<OutputPool>(std::move(recyclable));
-  if (!reuse_outputs.value_or(true)) pool_->disable();
+  if (!reuse_outputs.value_or(true) || other_providers) pool_->disable();
 }
 
 Session::~Session() {

@@ -103,8 +103,9 @@ void append_provider(Ort::SessionOptions& session_options, const std::string& na
 
 }  // namespace
 
-void add_providers(Ort::SessionOptions& session_options, py::handle providers) {
-  if (providers.is_none()) return;
+bool add_providers(Ort::SessionOptions& session_options, py::handle providers) {
+  if (providers.is_none()) return false;
+  bool added = false;
   if (py::isinstance<py::str>(providers))
     fail(Problem::Kind, "providers must be a sequence of provider names, not one str");
   const std::vector<std::string> available = available_providers();
@@ -123,6 +124,7 @@ void add_providers(Ort::SessionOptions& session_options, py::handle providers) {
                                  describe_options(options) + "); use cpu_arena= and memory_pattern=");
       continue;
     }
+    added = true;
     try {
       append_provider(session_options, name, options);
     } catch (const OrtError& error) {
@@ -132,6 +134,7 @@ void add_providers(Ort::SessionOptions& session_options, py::handle providers) {
                          error.what());
     }
   }
+  return added;
 }
 
 void set_memory(Ort::SessionOptions& options, std::optional<bool> cpu_arena, std::optional<bool> memory_pattern) {

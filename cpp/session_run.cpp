@@ -61,13 +61,14 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
   Request request = parse_request(outputs, timeout, cancel, adapters, contract_arg);
   Call call(input_names_.size(), request);
   gather_inputs(call, feeds);
+  // Outputs of earlier runs that Python has dropped are passed back to Run to write into: those
+  // made for these input shapes, read now, before any other Python code can reshape an input.
+  const bool pooled = out.is_none() && call.only_tensors && pool_->enabled();
+  if (pooled) pool_->lease(call.pool, call.input_arrays.data(), input_names_.size());
   select_outputs(call, request);
   if (!out.is_none()) bind_preallocated(out, call);
-
-  // Outputs of earlier runs that Python has dropped, passed back to Run to write into.
   bool reused = false;
-  if (out.is_none() && call.only_tensors && pool_->enabled()) {
-    pool_->lease(call.pool, call.input_arrays.data(), input_names_.size());
+  if (pooled) {
     for (size_t k = 0; k < call.selected.size(); ++k) {
       call.results[k] = call.pool.take(call.selected[k]);
       reused = reused || call.results[k] != nullptr;
@@ -95,7 +96,9 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
   if (reused && status.failed() && output_shape_refused(status.get())) {
     // An output of data-dependent size came out in another shape than the buffer passed for it:
     // ONNX Runtime refused the run. It runs again with outputs of its own, and the session stops
-    // passing buffers back, so that this happens at most once per session.
+    // passing buffers back, so that this happens at most once per session. A stop that came
+    // meanwhile (Ctrl-C, the time limit, the token) ends it here instead.
+    stop->raise_if_stopped();
     pool_->disable();
     for (size_t k = 0; k < call.selected.size(); ++k) {
       if (call.results[k] != nullptr) api().ReleaseValue(std::exchange(call.results[k], nullptr));
@@ -327,6 +330,12 @@ py::object Session::collect(Call& call, PyObject* keys, bool keys_hold_prealloca
       value = output_types_[index].kind == ONNX_TYPE_TENSOR
                   ? tensor_to_python(call.results.take(k), "output", output_names_[index], &call.pool, index)
                   : value_to_python(call.results.take(k), "output", output_names_[index]);
+      if (output_is_input_[index] && PyArray_Check(value.ptr())) {
+        // Possibly the caller's own buffer (a feed returned as an output): an array of its own.
+        value = py::reinterpret_steal<py::object>(
+            PyArray_NewCopy(reinterpret_cast<PyArrayObject*>(value.ptr()), NPY_CORDER));
+        if (!value) throw py::error_already_set();
+      }
     }
     if (call.contract != nullptr && call.contract->check_computed[index] && call.preallocated[k] == nullptr &&
         !broken && PyArray_Check(value.ptr())) {

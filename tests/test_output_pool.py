@@ -10,8 +10,10 @@ import threading
 from typing import Any
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 import ortbind
 from tests import models
@@ -62,6 +64,16 @@ def test_an_output_or_a_view_still_held_is_never_written_again() -> None:
     np.testing.assert_array_equal(view, expected_view)
 
 
+def test_alternating_input_shapes_keep_buffers_for_each() -> None:
+    session = ortbind.Session(models.add(("batch", 3)))
+    values: dict[int, int] = {}
+    for batch in (1, 2, 3, 1, 2, 3):
+        x = np.ones((batch, 3), np.float32)
+        value, pooled = _value_of(session.run({"x": x, "y": x})["z"])
+        assert pooled
+        assert values.setdefault(batch, value) == value, f"batch {batch} did not get its own buffer back"
+
+
 def test_other_input_shapes_get_buffers_of_their_own() -> None:
     session = ortbind.Session(models.add(("batch", 3)))
     official = ort.InferenceSession(models.add(("batch", 3)), providers=["CPUExecutionProvider"])
@@ -81,12 +93,15 @@ def test_an_output_of_data_dependent_size_is_run_again_and_right(capfd: pytest.C
     official = ort.InferenceSession(models.nonzero(), providers=["CPUExecutionProvider"])
     for values in ([1, 0, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 0], [1, 1, 1, 0]):
         x = np.array(values, np.float32)
-        got = session.run({"x": x})["y"]
+        # With a time limit and a token, which the second attempt keeps.
+        got = session.run({"x": x}, timeout=60.0, cancel=ortbind.CancelToken())["y"]
         (want,) = official.run(None, {"x": x})
         assert got.shape == want.shape and got.tobytes() == want.tobytes()
         del got
         gc.collect()
     assert "onnxruntime" not in capfd.readouterr().err
+    # Refused once, the session no longer passes buffers back.
+    assert not _value_of(session.run({"x": np.ones(4, np.float32)})["y"])[1]
 
 
 def test_outputs_outlive_a_closed_and_freed_session() -> None:
@@ -125,3 +140,54 @@ def test_threads_with_their_own_batch_sizes_share_one_session() -> None:
     for thread in threads:
         thread.join()
     assert not errors, errors[0]
+
+
+def _model(nodes: list[onnx.NodeProto], inputs: list[str], outputs: list[str], inits: list[onnx.TensorProto]) -> bytes:
+    graph = helper.make_graph(
+        nodes,
+        "fed_outputs",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2]) for n in inputs],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2]) for n in outputs],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize("kind", ["graph input", "overridable initializer"])
+def test_an_output_that_is_a_fed_input_is_a_copy_and_never_written_into(kind: str) -> None:
+    # A run that feeds a value also listed as an output returns the feed's own OrtValue, over the
+    # caller's buffer: the output must be an array of its own, and that buffer must never be passed
+    # back to a later run (which would write into the caller's array, or return it unwritten).
+    if kind == "graph input":
+        model = _model([helper.make_node("Add", ["x", "w"], ["y"])], ["x", "w"], ["y", "w"], [])
+    else:
+        w0 = numpy_helper.from_array(np.zeros(2, np.float32), "w")
+        model = _model([helper.make_node("Add", ["x", "w"], ["y"])], ["x", "w"], ["y", "w"], [w0])
+    session = ortbind.Session(model)
+    official = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    kept = np.array([7.0, 7.0], np.float32)
+    first = session.run({"x": np.ones(2, np.float32), "w": kept})
+    assert not np.shares_memory(first["w"], kept)
+    del first
+    gc.collect()
+    for i in range(4):
+        feeds = {"x": np.full(2, i, np.float32), "w": np.full(2, 10.0 + i, np.float32)}
+        got = session.run(feeds)
+        want = dict(zip(["y", "w"], official.run(None, feeds), strict=True))
+        assert all(got[k].tobytes() == want[k].tobytes() for k in want), (got, want)
+        del got
+        gc.collect()
+    assert kept.tolist() == [7.0, 7.0]
+
+
+def test_sessions_with_another_provider_leave_outputs_to_the_runtime() -> None:
+    # Another provider's outputs reach a buffer passed in by a copy from the device, which refuses a
+    # wrong shape in other words: the pool is for CPU sessions only.
+    if "AzureExecutionProvider" not in ortbind.runtime.available_providers():
+        pytest.skip("this ONNX Runtime has no provider besides the CPU's")
+    session = ortbind.Session(models.add_one_element(), providers=["AzureExecutionProvider", "CPUExecutionProvider"])
+    for i in range(3):
+        y = session.run({"x": np.array([float(i)], np.float32)})["y"]
+        assert y.tolist() == [2.0 * i] and not _value_of(y)[1]

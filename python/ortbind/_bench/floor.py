@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,10 +175,14 @@ class Floor:
             )
         if not self._handle:
             raise FloorError(self._error.value.decode(errors="replace") or "the C++ floor did not start")
+        # Its session and environment are released with this object at the latest.
+        self._release = weakref.finalize(self, self._library.floor_close, self._handle)
         self.version = self._library.floor_version(self._handle).decode()
         self._samples = (ctypes.c_longlong * 0)()
 
     def block(self, n: int) -> list[int]:
+        if not self._handle:
+            raise FloorError("the C++ floor is closed")
         if len(self._samples) < n:
             self._samples = (ctypes.c_longlong * n)()
         if self._library.floor_block(self._handle, self._kind, n, self._samples, self._error, _ERROR_SIZE) != 0:
@@ -186,5 +191,5 @@ class Floor:
 
     def close(self) -> None:
         if self._handle:
-            self._library.floor_close(self._handle)
+            self._release()
             self._handle = None
