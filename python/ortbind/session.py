@@ -124,10 +124,11 @@ class Session(_core.Session):
     one model share their weights; ``external_data`` gives a model from bytes its external data
     files from memory; ``cpu_arena`` and ``memory_pattern`` switch ONNX Runtime's CPU arena and
     memory-pattern planning. ``reuse_outputs=False`` stops ``run`` from handing the buffers of
-    outputs Python has dropped back to ONNX Runtime to write into (see the README's "Outputs":
-    with it on, a run refused for an output of data-dependent size is run again, once per session).
-    ``run(..., adapters=[...])`` activates :class:`LoraAdapter` objects
-    for one run, and :attr:`overridable_initializers` lists what a run may feed beside the inputs.
+    outputs Python has dropped back to ONNX Runtime to write into (see the README's "What is
+    copied, and what is refused": with it on, a run refused for an output of data-dependent size is
+    run again, once per session). ``run(..., adapters=[...])`` activates :class:`LoraAdapter`
+    objects for one run, and :attr:`overridable_initializers` lists what a run may feed beside the
+    inputs.
 
     ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
     returns the path of the JSON file it wrote (``<prefix>_<date>.json``, Chrome's trace format, one
