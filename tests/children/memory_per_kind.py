@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,12 @@ def rss_mib() -> float:
 
 def fresh_floats() -> np.ndarray[Any, Any]:
     return np.random.default_rng().random(1 << 17, dtype=np.float32)  # 512 KiB
+
+
+def fresh_small(sizes: Iterator[int]) -> np.ndarray[Any, Any]:
+    # About 200 KiB: outputs this small go back to the session's pool (cpp/output_pool.hpp). With
+    # several sizes, the pool keeps buffers per set of input shapes and retires the oldest set.
+    return np.random.default_rng().random(next(sizes), dtype=np.float32)
 
 
 def fresh_strings() -> np.ndarray[Any, Any]:
@@ -52,8 +59,12 @@ def main() -> None:
         x = fresh_floats()
         return identity.run({"x": x}, out={"y": np.empty_like(x)})
 
+    one_size = itertools.cycle([50_000])
+    six_sizes = itertools.cycle([50_000 - k for k in range(6)])  # more sets of shapes than the pool keeps
     kinds: dict[str, tuple[Callable[[], object], float]] = {
         "numeric": (lambda: identity.run({"x": fresh_floats()}), 0.5),
+        "pooled": (lambda: identity.run({"x": fresh_small(one_size)}), 0.19),
+        "pooled_shapes": (lambda: identity.run({"x": fresh_small(six_sizes)}), 0.19),
         "string": (lambda: strings.run({"text": fresh_strings()}), 0.4),
         "string_objects": (lambda: strings.run({"text": fresh_strings().astype(object)}), 0.4),
         "sequence": (lambda: sequences.run({"seq": [fresh_floats(), fresh_floats()]}), 1.0),
