@@ -5,6 +5,8 @@
 #include "stop_control.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 namespace ortbind {
 namespace {
@@ -152,6 +154,24 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel,
                              bound_dims_[b].size());
   }
   session_.gather_inputs(call, feeds.is_none() ? py::handle(no_feeds()) : feeds, &is_bound_);
+  // Outputs left to ONNX Runtime that earlier runs returned and Python has dropped: bound for this
+  // run to write into, as run() passes them (output_pool.hpp). Keyed by every input's shape, the
+  // bound ones' included, read now, before any other Python code can reshape an input.
+  const size_t n_inputs = session_.input_names_.size();
+  RunValues passed(selected_.size());
+  bool reused = false;
+  if (computes_ && call.only_tensors && session_.pool_->enabled()) {
+    SmallArray<PyArrayObject*, kRunValuesInline> arrays(n_inputs, nullptr);
+    for (size_t i = 0; i < n_inputs; ++i) arrays[i] = call.input_arrays[i];
+    for (size_t b = 0; b < bound_.size(); ++b)
+      arrays[bound_[b]] = reinterpret_cast<PyArrayObject*>(bound_arrays_[b].ptr());
+    session_.pool_->lease(call.pool, arrays.data(), n_inputs);
+    for (size_t k = 0; k < selected_.size(); ++k) {
+      if (out_arrays_[k]) continue;
+      passed[k] = call.pool.take(selected_[k]);
+      reused = reused || passed[k] != nullptr;
+    }
+  }
   if (call.contract != nullptr && !settled_) {
     // The preallocated outputs against this call's symbols, after the inputs, as run(out=) checks
     // them: ONNX Runtime would refuse a mismatch with a less helpful message.
@@ -175,47 +195,79 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel,
   }
 
   Slot& slot = this_thread_slot();
-  StopControl stop(RunThread::kCaller, request.token, request.timeout, request.adapters);
+  std::optional<StopControl> stop;
   StatusGuard status;
   ProducedValues produced;
   Ort::AllocatorWithDefaultOptions allocator;
   produced.allocator = allocator;
   bool busy = false;
-  const bool started = session_.while_open([&] {
-    std::unique_lock<std::mutex> turn(out_turn_, std::defer_lock);
-    if (has_out_ && !turn.try_lock()) {
-      busy = true;
-      return;
-    }
-    status.reset(prepare(slot, call, fed));
-    if (status.failed()) {
-      slot.prepared = false;  // bound only in part: bind everything again next time
-      return;
-    }
-    stop.start();
-    status.reset(api().RunWithBinding(session_.session_, stop.options(), slot.io));
-    stop.stop();
-    // A failed run may leave outputs allocated in the binding, which the next run would try to
-    // reuse whatever their shape: bind everything afresh next time.
-    if (status.failed()) slot.prepared = false;
-    if (status.failed() || !computes_) return;
-    status.reset(api().GetBoundOutputValues(slot.io, produced.allocator, &produced.values, &produced.count));
-    if (status.failed()) {
-      slot.prepared = false;  // the run's outputs may still be bound: bind everything afresh
-      return;
-    }
-    // An output left to ONNX Runtime stays in the binding after the run, and the next run writes
-    // into that same buffer (measured: a returned array changed under its owner). Binding the
-    // name to the device again drops it, so each run allocates anew.
-    for (size_t k = 0; k < selected_.size(); ++k) {
-      if (out_values_[k]) continue;
-      if (OrtStatus* rebind =
-              api().BindOutputToDevice(slot.io, session_.output_name_ptrs_[selected_[k]], cpu_memory())) {
-        api().ReleaseStatus(rebind);
-        slot.prepared = false;  // the next call clears and binds every output again
+  bool started = false;
+  auto attempt = [&](double timeout, bool quiet) {
+    stop.emplace(RunThread::kCaller, request.token, timeout, request.adapters);
+    const QuietRun quieted(quiet ? stop->options() : nullptr, session_.env_->settings().log_level);
+    started = session_.while_open([&] {
+      std::unique_lock<std::mutex> turn(out_turn_, std::defer_lock);
+      if (has_out_ && !turn.try_lock()) {
+        busy = true;
+        return;
       }
-    }
-  });
+      status.reset(prepare(slot, call, fed));
+      if (status.failed()) {
+        slot.prepared = false;  // bound only in part: bind everything again next time
+        return;
+      }
+      // The binding holds a reference of its own to each value bound; the next run's rebinding (or
+      // the one after this run) drops it.
+      for (size_t k = 0; k < selected_.size(); ++k) {
+        if (passed[k] == nullptr) continue;
+        status.reset(api().BindOutput(slot.io, session_.output_name_ptrs_[selected_[k]], passed[k]));
+        if (status.failed()) {
+          slot.prepared = false;
+          return;
+        }
+      }
+      stop->start();
+      status.reset(api().RunWithBinding(session_.session_, stop->options(), slot.io));
+      stop->stop();
+      // A failed run may leave outputs allocated in the binding, which the next run would try to
+      // reuse whatever their shape: bind everything afresh next time.
+      if (status.failed()) slot.prepared = false;
+      if (status.failed() || !computes_) return;
+      status.reset(api().GetBoundOutputValues(slot.io, produced.allocator, &produced.values, &produced.count));
+      if (status.failed()) {
+        slot.prepared = false;  // the run's outputs may still be bound: bind everything afresh
+        return;
+      }
+      // An output left to ONNX Runtime stays in the binding after the run, and the next run writes
+      // into that same buffer (measured: a returned array changed under its owner). Binding the
+      // name to the device again drops it, so each run allocates anew.
+      for (size_t k = 0; k < selected_.size(); ++k) {
+        if (out_values_[k]) continue;
+        if (OrtStatus* rebind =
+                api().BindOutputToDevice(slot.io, session_.output_name_ptrs_[selected_[k]], cpu_memory())) {
+          api().ReleaseStatus(rebind);
+          slot.prepared = false;  // the next call clears and binds every output again
+        }
+      }
+    });
+  };
+  const auto began =
+      reused && request.timeout >= 0 ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  attempt(request.timeout, reused);
+  if (started && !busy && reused && status.failed() && output_shape_refused(status.get())) {
+    // As in Session::run: an output whose size depends on input values came out in another shape
+    // than the buffer bound for it. Bound afresh (the failed run unprepared the slot), it runs
+    // again with outputs of ONNX Runtime's own, and the session stops passing buffers back.
+    stop->raise_if_stopped();
+    session_.pool_->disable();
+    for (size_t k = 0; k < selected_.size(); ++k)
+      if (passed[k] != nullptr) api().ReleaseValue(std::exchange(passed[k], nullptr));
+    double left = request.timeout;
+    if (left >= 0)
+      left = std::max(0.0, left - std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    status.reset(nullptr);
+    attempt(left, false);
+  }
   // This call's inputs are let go with `call`, while the OrtIoBinding still views them: it never
   // reads them again, since every run binds each of its per-call inputs anew before it starts (and
   // clears them all when another set of inputs is fed).
@@ -225,7 +277,7 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel,
          "this binding writes into preallocated outputs (out=) and another thread is running it: each run would "
          "overwrite the arrays the other returned; give each thread its own binding");
   if (status.failed()) {
-    stop.raise_if_stopped();
+    stop->raise_if_stopped();
     check(status.release());
   }
   if (computes_ && produced.count != selected_.size())

@@ -2,7 +2,8 @@
 // kept across calls (one per thread that uses the binding), so ONNX Runtime does not rebuild its
 // feed and fetch plan from names on every call. Inputs are either bound once to arrays the caller
 // refills in place, or given per call; outputs are either bound once to preallocated arrays or left
-// to ONNX Runtime, which allocates fresh ones on every run.
+// to ONNX Runtime, which allocates fresh ones on every run (or writes into the buffers of outputs
+// Python has dropped, bound for it: output_pool.hpp).
 #pragma once
 #include "common.hpp"
 

@@ -1,6 +1,7 @@
 #include "output_pool.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -58,6 +59,23 @@ void give_back(PyObject* capsule) {
 }
 
 }  // namespace
+
+bool output_shape_refused(OrtStatus* status) {
+  const char* message = api().GetErrorMessage(status);
+  return std::strstr(message, "but the computed output shape for this run is") != nullptr ||
+         std::strstr(message, "OrtValue shape verification failed") != nullptr;
+}
+
+QuietRun::QuietRun(OrtRunOptions* options, OrtLoggingLevel env_level)
+    : options_(env_level >= ORT_LOGGING_LEVEL_WARNING ? options : nullptr) {
+  if (options_ == nullptr) return;
+  check(api().RunOptionsGetRunLogSeverityLevel(options_, &severity_));
+  check(api().RunOptionsSetRunLogSeverityLevel(options_, ORT_LOGGING_LEVEL_FATAL));
+}
+
+QuietRun::~QuietRun() {
+  if (options_ != nullptr) discard(api().RunOptionsSetRunLogSeverityLevel(options_, severity_));
+}
 
 OutputPool::Lease::~Lease() {
   if (generation_ != nullptr) generation_->unref();

@@ -84,4 +84,25 @@ class OutputPool {
   std::vector<Shapes> recent_;  // most recently used first, at most kShapes
 };
 
+// Whether a failed run is ONNX Runtime refusing an output buffer passed in whose shape is not the
+// one computed: OpKernelContext::OutputMLValue's wording, and IExecutionFrame's in older releases.
+bool output_shape_refused(OrtStatus* status);
+
+// For the length of a run that may be refused for a buffer passed back: raises its log severity to
+// fatal, so that the refusal (not the caller's error: the run is repeated) is not logged as an
+// error, then puts the severity back (a thread's options serve all its runs). Does nothing with
+// null options, or when the Env logs below warnings (`log_level` info or verbose: the user asked
+// for everything).
+class QuietRun {
+ public:
+  QuietRun(OrtRunOptions* options, OrtLoggingLevel env_level);
+  ~QuietRun();
+  QuietRun(const QuietRun&) = delete;
+  QuietRun& operator=(const QuietRun&) = delete;
+
+ private:
+  OrtRunOptions* options_;
+  int severity_ = -1;
+};
+
 }  // namespace ortbind

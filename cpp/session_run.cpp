@@ -15,38 +15,10 @@ namespace {
 
 PyTypeObject* g_result_type = nullptr;
 
-// Whether a failed run is ONNX Runtime refusing an output buffer passed in whose shape is not the
-// one computed: OpKernelContext::OutputMLValue's wording, and IExecutionFrame's in older releases.
-bool output_shape_refused(OrtStatus* status) {
-  const char* message = api().GetErrorMessage(status);
-  return std::strstr(message, "but the computed output shape for this run is") != nullptr ||
-         std::strstr(message, "OrtValue shape verification failed") != nullptr;
-}
-
 const py::tuple& empty_args() {
   static py::tuple* empty = new py::tuple();  // never freed: it may be needed until the process ends
   return *empty;
 }
-
-// Raises a run's log severity to fatal for its length, then puts it back (a thread's options serve
-// all its runs).
-class QuietRun {
- public:
-  explicit QuietRun(OrtRunOptions* options) : options_(options) {
-    if (options_ == nullptr) return;
-    check(api().RunOptionsGetRunLogSeverityLevel(options_, &severity_));
-    check(api().RunOptionsSetRunLogSeverityLevel(options_, ORT_LOGGING_LEVEL_FATAL));
-  }
-  ~QuietRun() {
-    if (options_ != nullptr) discard(api().RunOptionsSetRunLogSeverityLevel(options_, severity_));
-  }
-  QuietRun(const QuietRun&) = delete;
-  QuietRun& operator=(const QuietRun&) = delete;
-
- private:
-  OrtRunOptions* options_;
-  int severity_ = -1;
-};
 
 }  // namespace
 
@@ -81,7 +53,7 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
     stop.emplace(RunThread::kCaller, request.token, timeout, request.adapters);
     // A run that may be refused for a buffer passed back logs nothing at the default levels: the
     // refusal is not the caller's error (it is run again), and any other failure still raises.
-    const QuietRun quieted(quiet ? stop->options() : nullptr);
+    const QuietRun quieted(quiet ? stop->options() : nullptr, env_->settings().log_level);
     const bool started = while_open([&] {
       stop->start();
       status.reset(api().Run(session_, stop->options(), call.input_names.data(), call.inputs.data(), call.n_run_inputs,
@@ -92,7 +64,7 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
   };
   const auto began =
       reused && request.timeout >= 0 ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  attempt(request.timeout, reused && env_->settings().log_level >= ORT_LOGGING_LEVEL_WARNING);
+  attempt(request.timeout, reused);
   if (reused && status.failed() && output_shape_refused(status.get())) {
     // An output of data-dependent size came out in another shape than the buffer passed for it:
     // ONNX Runtime refused the run. It runs again with outputs of its own, and the session stops
