@@ -83,6 +83,8 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
     if (call.contract != nullptr && index < session_.n_model_inputs_)
       call.bindings->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
     is_bound_[index] = 1;
+    bound_at_.resize(session_.input_names_.size(), 0);
+    bound_at_[index] = bound_.size();
     bound_.push_back(index);
     bound_arrays_.push_back(py::reinterpret_borrow<py::object>(item.second));
     bound_values_.emplace_back(tensor_over_array(arr, type.element));
@@ -155,19 +157,26 @@ py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel,
   }
   session_.gather_inputs(call, feeds.is_none() ? py::handle(no_feeds()) : feeds, &is_bound_);
   // Outputs left to ONNX Runtime that earlier runs returned and Python has dropped: bound for this
-  // run to write into, as run() passes them (output_pool.hpp). Keyed by every input's shape, the
-  // bound ones' included, read now, before any other Python code can reshape an input.
-  const size_t n_inputs = session_.input_names_.size();
+  // run to write into, as run() passes them (output_pool.hpp). Keyed by every input's shape as ONNX
+  // Runtime sees it (a bound input's as bound), read now, before any other Python code can reshape
+  // an input. Not with preallocated outputs, as run() with out=: a refusal of the caller's own
+  // array reads the same as one of a buffer passed back.
   RunValues passed(selected_.size());
   bool reused = false;
-  if (computes_ && call.only_tensors && session_.pool_->enabled()) {
-    SmallArray<PyArrayObject*, kRunValuesInline> arrays(n_inputs, nullptr);
-    for (size_t i = 0; i < n_inputs; ++i) arrays[i] = call.input_arrays[i];
-    for (size_t b = 0; b < bound_.size(); ++b)
-      arrays[bound_[b]] = reinterpret_cast<PyArrayObject*>(bound_arrays_[b].ptr());
-    session_.pool_->lease(call.pool, arrays.data(), n_inputs);
+  if (computes_ && !has_out_ && call.only_tensors && session_.pool_->enabled()) {
+    OutputPool::Key& key = OutputPool::scratch_key();
+    for (size_t i = 0; i < session_.input_names_.size(); ++i) {
+      if (is_bound_[i]) {
+        const auto& dims = bound_dims_[bound_at_[i]];
+        key.add(dims.data(), dims.size());
+      } else if (PyArrayObject* arr = call.input_arrays[i]) {
+        key.add(PyArray_DIMS(arr), static_cast<size_t>(PyArray_NDIM(arr)));
+      } else {
+        key.absent();
+      }
+    }
+    session_.pool_->lease(call.pool, key);
     for (size_t k = 0; k < selected_.size(); ++k) {
-      if (out_arrays_[k]) continue;
       passed[k] = call.pool.take(selected_[k]);
       reused = reused || passed[k] != nullptr;
     }

@@ -53,6 +53,7 @@ class Binding {
   std::vector<size_t> selected_;          // output indices, in the result's order
   std::vector<char> is_bound_;            // per model input: bound once
   std::vector<size_t> bound_;             // those inputs' indices
+  std::vector<size_t> bound_at_;          // per model input bound once: its position in bound_
   std::vector<py::object> bound_arrays_;  // the caller's arrays the bound inputs view
   std::vector<OwnedValue> bound_values_;
   std::vector<std::vector<int64_t>> bound_dims_;  // their shapes when bound: what ONNX Runtime sees

@@ -119,21 +119,16 @@ void OutputPool::disable() {
   recent_.clear();
 }
 
-void OutputPool::lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inputs) {
+OutputPool::Key& OutputPool::scratch_key() {
+  thread_local Key key;
+  key.values_.clear();
+  return key;
+}
+
+void OutputPool::lease(Lease& lease, const Key& shapes) {
   if (!enabled_) return;
-  // Built in a buffer kept per thread, so that a run with the same shapes as the last allocates nothing.
-  thread_local std::vector<int64_t> key;
-  key.clear();
-  for (size_t i = 0; i < n_inputs; ++i) {
-    if (arrays[i] == nullptr) {
-      key.push_back(-1);
-      continue;
-    }
-    const int ndim = PyArray_NDIM(arrays[i]);
-    key.push_back(ndim);
-    key.insert(key.end(), PyArray_DIMS(arrays[i]), PyArray_DIMS(arrays[i]) + ndim);
-  }
-  auto found = std::find_if(recent_.begin(), recent_.end(), [](const Shapes& shapes) { return shapes.key == key; });
+  const std::vector<int64_t>& key = shapes.values_;
+  auto found = std::find_if(recent_.begin(), recent_.end(), [&](const Shapes& known) { return known.key == key; });
   if (found == recent_.end()) {
     if (recent_.size() == kShapes) {
       retire(recent_.back().generation);

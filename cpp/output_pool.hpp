@@ -67,14 +67,30 @@ class OutputPool {
   bool enabled() const { return enabled_; }
   // Turns the pool off for good, freeing what it keeps (a refused run, close()).
   void disable();
-  // Makes `lease` hold the generation of these input shapes (`arrays[i]`, or null for an input left
-  // out): one of the last kShapes sets', else a new one (the least recently used set's values are
-  // freed).
-  void lease(Lease& lease, PyArrayObject* const* arrays, size_t n_inputs);
+  // The shapes of one run's inputs, in the model's order, as ONNX Runtime sees them.
+  class Key {
+   public:
+    void absent() { values_.push_back(-1); }  // an input left out
+    template <typename Dim>
+    void add(const Dim* dims, size_t ndim) {
+      values_.push_back(static_cast<int64_t>(ndim));
+      values_.insert(values_.end(), dims, dims + ndim);
+    }
+
+   private:
+    friend class OutputPool;
+    std::vector<int64_t> values_;  // per input: -1 when left out, else ndim, then the dims
+  };
+  // An empty key kept per thread, so that a run with the same shapes as the last allocates nothing.
+  static Key& scratch_key();
+
+  // Makes `lease` hold the generation of these input shapes: one of the last kShapes sets', else a
+  // new one (the least recently used set's values are freed).
+  void lease(Lease& lease, const Key& key);
 
  private:
   struct Shapes {
-    std::vector<int64_t> key;  // per input: -1 when left out, else ndim, then the dims
+    std::vector<int64_t> key;
     Generation* generation;
   };
   static void retire(Generation* generation);

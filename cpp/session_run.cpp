@@ -36,7 +36,17 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
   // Outputs of earlier runs that Python has dropped are passed back to Run to write into: those
   // made for these input shapes, read now, before any other Python code can reshape an input.
   const bool pooled = out.is_none() && call.only_tensors && pool_->enabled();
-  if (pooled) pool_->lease(call.pool, call.input_arrays.data(), input_names_.size());
+  if (pooled) {
+    OutputPool::Key& key = OutputPool::scratch_key();
+    for (size_t i = 0; i < input_names_.size(); ++i) {
+      PyArrayObject* arr = call.input_arrays[i];
+      if (arr == nullptr)
+        key.absent();
+      else
+        key.add(PyArray_DIMS(arr), static_cast<size_t>(PyArray_NDIM(arr)));
+    }
+    pool_->lease(call.pool, key);
+  }
   select_outputs(call, request);
   if (!out.is_none()) bind_preallocated(out, call);
   bool reused = false;

@@ -224,3 +224,43 @@ def test_a_binding_runs_again_when_a_bound_buffer_is_refused(capfd: pytest.Captu
         gc.collect()
     assert "onnxruntime" not in capfd.readouterr().err
     assert not _value_of(binding.run({"x": np.ones(4, np.float32)})["y"])[1]
+
+
+def test_a_binding_with_preallocated_outputs_leaves_the_pool_to_its_refusals() -> None:
+    # A caller's out= array of the wrong shape is refused in the same words as a buffer passed back:
+    # a binding with out= arrays passes nothing back (as run(out=)), so the error is the caller's,
+    # raised after one run, and the session's pool stays on.
+    graph = helper.make_graph(
+        [helper.make_node("NonZero", ["x"], ["nz"]), helper.make_node("Add", ["x", "x"], ["w"])],
+        "nonzero_and_add",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"])],
+        [
+            helper.make_tensor_value_info("nz", TensorProto.INT64, [1, "k"]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, ["n"]),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    session = ortbind.Session(model.SerializeToString())
+    binding = session.bind(out={"nz": np.zeros((1, 2), np.int64)})
+    binding.run({"x": np.array([1, 0, 1, 0], np.float32)})
+    with pytest.raises(ortbind.Error, match="computed output shape"):
+        binding.run({"x": np.array([1, 1, 1, 0], np.float32)})
+    assert _value_of(session.run({"x": np.ones(4, np.float32)})["w"])[1]
+
+
+def test_a_binding_keys_bound_inputs_by_the_shape_bound() -> None:
+    # ONNX Runtime reads a bound input with the shape it had when bound, whatever the array's shape
+    # says later: the buffers of that binding's outputs are filed under the shape bound.
+    session = ortbind.Session(models.add(shape=[None, None]))
+    y = np.ones((2, 3), np.float32)
+    binding = session.bind(inputs={"y": y})
+    x = np.ones((1, 1), np.float32)
+    y.shape = (3, 2)
+    z = binding.run({"x": x})["z"]
+    assert z.shape == (2, 3) and _value_of(z)[1]
+    del z
+    z = session.run({"x": x, "y": np.ones((3, 2), np.float32)})["z"]
+    assert z.shape == (3, 2)
+    del z
+    assert _value_of(session.run({"x": x, "y": np.ones((3, 2), np.float32)})["z"])[1], "the pool was turned off"
