@@ -63,7 +63,10 @@ void give_back(PyObject* capsule) {
 bool output_shape_refused(OrtStatus* status) {
   const char* message = api().GetErrorMessage(status);
   return std::strstr(message, "but the computed output shape for this run is") != nullptr ||
-         std::strstr(message, "OrtValue shape verification failed") != nullptr;
+         std::strstr(message, "OrtValue shape verification failed") != nullptr ||
+         // InferenceSession::ValidateOutputs, before the run: a buffer against the declared shape.
+         std::strstr(message, "invalid dimensions for output") != nullptr ||
+         std::strstr(message, "Invalid rank for output") != nullptr;
 }
 
 QuietRun::QuietRun(OrtRunOptions* options, OrtLoggingLevel env_level)
@@ -87,8 +90,16 @@ OrtValue* OutputPool::Lease::take(size_t output) {
   return std::exchange(slot.kept[--slot.count], nullptr);
 }
 
-bool OutputPool::Lease::keeps(size_t output, size_t bytes) const {
-  return generation_ != nullptr && generation_->live && generation_->slots[output].eligible && bytes <= kMaxBytes;
+bool OutputPool::Lease::keeps(size_t output, const int64_t* dims, size_t ndim, size_t bytes) const {
+  if (generation_ == nullptr || !generation_->live || !generation_->slots[output].eligible || bytes > kMaxBytes)
+    return false;
+  // ONNX Runtime's check (InferenceSession::ValidateOutputs): the declared rank, and each fixed
+  // dim. A declaration without dims may be an unknown rank or a scalar; only a scalar is safe.
+  const std::vector<int64_t>& declared = pool_->declared_[output];
+  if (declared.size() != ndim) return false;
+  for (size_t i = 0; i < ndim; ++i)
+    if (declared[i] >= 0 && declared[i] != dims[i]) return false;
+  return true;
 }
 
 PyObject* OutputPool::Lease::owner(OrtValue* value, size_t output) {
@@ -104,7 +115,8 @@ PyObject* OutputPool::Lease::owner(OrtValue* value, size_t output) {
   return capsule;
 }
 
-OutputPool::OutputPool(std::vector<char> eligible) : eligible_(std::move(eligible)) {}
+OutputPool::OutputPool(std::vector<char> eligible, std::vector<std::vector<int64_t>> declared)
+    : eligible_(std::move(eligible)), declared_(std::move(declared)) {}
 
 OutputPool::~OutputPool() { disable(); }
 
@@ -140,6 +152,7 @@ void OutputPool::lease(Lease& lease, const Key& shapes) {
   }
   Generation* generation = recent_.front().generation;
   ++generation->refs;
+  lease.pool_ = this;
   lease.generation_ = generation;
 }
 

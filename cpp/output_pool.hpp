@@ -46,8 +46,11 @@ class OutputPool {
     bool active() const { return generation_ != nullptr; }
     // A kept value for `output`, owned by the caller from now on, or null.
     OrtValue* take(size_t output);
-    // Whether an array of `bytes` over output `output`'s buffer should go back to the pool.
-    bool keeps(size_t output, size_t bytes) const;
+    // Whether an array of `bytes` and shape `dims` over output `output`'s buffer should go back to
+    // the pool: besides size, its shape must be one the model declares for that output, since
+    // ONNX Runtime checks a buffer passed in against the declaration before it runs (and real
+    // models declare shapes their outputs do not have).
+    bool keeps(size_t output, const int64_t* dims, size_t ndim, size_t bytes) const;
     // The base object for such an array: a capsule owning `value` whose release gives it back to
     // this generation, or frees it once the generation is retired. Null with a Python error set
     // (the caller still owns the value).
@@ -55,11 +58,13 @@ class OutputPool {
 
    private:
     friend class OutputPool;
+    const OutputPool* pool_ = nullptr;  // outlives the lease: the session holds both for the run
     Generation* generation_ = nullptr;
   };
 
-  // `eligible[k]`: output k is a numeric tensor of whole bytes (what Run can write into).
-  explicit OutputPool(std::vector<char> eligible);
+  // `eligible[k]`: output k is a numeric tensor of whole bytes (what Run can write into);
+  // `declared[k]`: its declared dims (-1 for a dynamic one; none for a scalar or an unknown rank).
+  OutputPool(std::vector<char> eligible, std::vector<std::vector<int64_t>> declared);
   ~OutputPool();
   OutputPool(const OutputPool&) = delete;
   OutputPool& operator=(const OutputPool&) = delete;
@@ -96,12 +101,14 @@ class OutputPool {
   static void retire(Generation* generation);
 
   std::vector<char> eligible_;
+  std::vector<std::vector<int64_t>> declared_;
   bool enabled_ = true;
   std::vector<Shapes> recent_;  // most recently used first, at most kShapes
 };
 
-// Whether a failed run is ONNX Runtime refusing an output buffer passed in whose shape is not the
-// one computed: OpKernelContext::OutputMLValue's wording, and IExecutionFrame's in older releases.
+// Whether a failed run is ONNX Runtime refusing an output buffer passed in: of another shape than
+// the one computed (OpKernelContext::OutputMLValue's wording, IExecutionFrame's in older releases),
+// or than the one declared (InferenceSession::ValidateOutputs, before the run).
 bool output_shape_refused(OrtStatus* status);
 
 // For the length of a run that may be refused for a buffer passed back: raises its log severity to

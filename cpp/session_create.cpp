@@ -140,7 +140,9 @@ Session::Session(py::handle model, py::handle env, py::handle providers, const s
                     type.element != ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED && packed_bits(type.element) == 0 &&
                     !output_is_input_[k];
   }
-  pool_ = std::make_unique<OutputPool>(std::move(recyclable));
+  std::vector<std::vector<int64_t>> declared;
+  for (const ValueType& type : output_types_) declared.push_back(type.dims);
+  pool_ = std::make_unique<OutputPool>(std::move(recyclable), std::move(declared));
   if (!reuse_outputs.value_or(true) || other_providers) pool_->disable();
 }
 

@@ -160,8 +160,8 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
   // then goes back to the pool, or is freed); ONNX Runtime's tensor holds its allocator, so this
   // outlives the session and the environment.
   const bool recycled =
-      pool != nullptr &&
-      pool->keeps(output, static_cast<size_t>(PyArray_NBYTES(reinterpret_cast<PyArrayObject*>(array))));
+      pool != nullptr && pool->keeps(output, dims.data(), ndim,
+                                     static_cast<size_t>(PyArray_NBYTES(reinterpret_cast<PyArrayObject*>(array))));
   PyObject* capsule =
       recycled ? pool->owner(value.get(), output) : PyCapsule_New(value.get(), kCapsuleName, release_capsule);
   if (capsule == nullptr) throw py::error_already_set();
