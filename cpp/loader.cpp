@@ -2,6 +2,7 @@
 // library comes from the installed onnxruntime wheel (or ORTBIND_LIBRARY), and its C API table is
 // handed to the C++ API with Ort::InitApi (ORT_API_MANUAL_INIT).
 #include "common.hpp"
+#include "loading.hpp"
 
 #include <dlfcn.h>
 
@@ -60,15 +61,7 @@ void bind_loader(py::module_& m) {
   m.attr("HEADERS_DIR") = ORTBIND_ORT_INCLUDE_DIR;
 
   m.def(
-      "available_providers",
-      [] {
-        char** names = nullptr;
-        int count = 0;
-        check(api().GetAvailableProviders(&names, &count));
-        std::vector<std::string> result(names, names + count);
-        check(api().ReleaseAvailableProviders(names, count));
-        return result;
-      },
+      "available_providers", [] { return available_providers(); },
       "available_providers()\n--\n\nExecution providers compiled into the loaded ONNX Runtime, in its order of "
       "preference.");
 }

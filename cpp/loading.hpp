@@ -71,6 +71,8 @@ class PinnedBuffers {
 void register_custom_op_libraries(Ort::SessionOptions& options, const std::vector<std::string>& paths);
 
 // session_options.cpp
+// The execution providers compiled into the loaded ONNX Runtime, in its order of preference.
+std::vector<std::string> available_providers();
 // `providers`: None, or a sequence of names and (name, {option: value}) pairs, in priority order.
 // Returns whether a provider other than the CPU's was added.
 bool add_providers(Ort::SessionOptions& options, py::handle providers);

@@ -8,9 +8,6 @@
 #include <map>
 
 namespace ortbind {
-namespace {
-
-using ProviderOptions = std::vector<std::pair<std::string, std::string>>;
 
 std::vector<std::string> available_providers() {
   char** names = nullptr;
@@ -20,6 +17,10 @@ std::vector<std::string> available_providers() {
   check(api().ReleaseAvailableProviders(names, count));
   return available;
 }
+
+namespace {
+
+using ProviderOptions = std::vector<std::pair<std::string, std::string>>;
 
 std::string describe_options(const ProviderOptions& options) {
   std::string text;
