@@ -39,7 +39,7 @@ bench-quick: build
 # The same checks as .pre-commit-config.yaml: ruff (lint and format), mypy --strict (python/;
 # relaxed on tests/ and benchmarks/), stubtest (the _core stub against the compiled module) and
 # clang-format on the C++.
-CXX_SOURCES = $(wildcard cpp/*.cpp cpp/*.hpp python/ortbind/_bench/*.cpp)
+CXX_SOURCES = $(wildcard cpp/*.cpp cpp/*.hpp cpp/*/*.cpp cpp/*/*.hpp python/ortbind/_bench/*.cpp)
 lint: build
 	$(PY) -m ruff check python tests benchmarks examples
 	$(PY) -m ruff format --check python tests benchmarks examples

@@ -140,14 +140,4 @@ std::shared_ptr<T> native_shared(py::handle object, const char* what) {
   return native_holder<T>(object, what).template holder<std::shared_ptr<T>>();
 }
 
-// Area registration, one per source file; module.cpp calls them in order.
-void bind_errors(py::module_& m);
-void bind_loader(py::module_& m);
-void bind_types(py::module_& m);
-void bind_env(py::module_& m);
-void bind_contract(py::module_& m);
-void bind_cancel(py::module_& m);
-void bind_session(py::module_& m);
-void bind_binding(py::module_& m);
-
 }  // namespace ortbind

@@ -1,9 +1,8 @@
-// ortbind._core: registration only. Each area binds itself; the order matters only in that the
+// ortbind._core: registration only. Each area registers itself; the order matters only in that the
 // exception classes exist before anything can raise, and the runtime is loaded before any class
 // that calls into it is used.
 #define ORTBIND_IMPORT_NUMPY
-#include "common.hpp"
-#include "loading.hpp"
+#include "python/register.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "ortbind's compiled core over the ONNX Runtime C/C++ API; use the ortbind package.";
@@ -13,14 +12,13 @@ PYBIND11_MODULE(_core, m) {
   // parameters; pybind11's own signature lines (C++ types) would hide it.
   pybind11::options options;
   options.disable_function_signatures();
-  ortbind::bind_errors(m);
-  ortbind::bind_loader(m);
-  ortbind::bind_types(m);
-  ortbind::bind_env(m);
-  ortbind::bind_contract(m);
-  ortbind::bind_cancel(m);
-  ortbind::bind_prepacked(m);
-  ortbind::bind_adapters(m);
-  ortbind::bind_session(m);
-  ortbind::bind_binding(m);
+  ortbind::register_errors(m);
+  ortbind::register_runtime(m);
+  ortbind::register_values(m);
+  ortbind::register_env(m);
+  ortbind::register_contract(m);
+  ortbind::register_stop(m);
+  ortbind::register_extras(m);
+  ortbind::register_session(m);
+  ortbind::register_binding(m);
 }

@@ -39,9 +39,9 @@ from ._core import (
 )
 from .batcher import Batcher, BatcherStats, QueueFullError
 from .contracts import Contract, TensorContract
-from .loading import LoraAdapter, PrepackedWeights
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
+from .weights import LoraAdapter, PrepackedWeights
 
 # Runs build their results as this dict subclass directly, at C speed.
 _core._set_result_type(Result)

@@ -11,6 +11,7 @@ API_VERSION: int
 HEADERS_DIR: str
 # (name, ONNX code, ml_dtypes attribute, number kind, bits per element)
 ELEMENT_TYPES: tuple[tuple[str, int, str | None, str | None, int], ...]
+SESSION_OPTIONS: tuple[tuple[str, str, str, str], ...]
 
 def available_providers() -> list[str]: ...
 def _set_result_type(type: type[dict[str, Any]]) -> None: ...
@@ -87,27 +88,7 @@ class LoraAdapter:
     def __init__(self, source: Any) -> None: ...
 
 class Session:
-    def __init__(
-        self,
-        model: Any,
-        *,
-        env: Env | None = None,
-        providers: Sequence[str | tuple[str, Mapping[str, str]]] | None = None,
-        optimization: str = "all",
-        intra_op_threads: int | None = None,
-        inter_op_threads: int | None = None,
-        execution_mode: str = "sequential",
-        free_dimensions: Mapping[str, int] = ...,
-        config: Mapping[str, str] = ...,
-        profile: str | None = None,
-        custom_op_libraries: Sequence[str] = ...,
-        prepacked_weights: PrepackedWeights | None = None,
-        initializers: Mapping[str, Any] | None = None,
-        external_data: Mapping[str, Any] | None = None,
-        cpu_arena: bool | None = None,
-        memory_pattern: bool | None = None,
-        reuse_outputs: bool | None = None,
-    ) -> None: ...
+    def __init__(self, model: Any, *, env: Env | None = None, **options: Any) -> None: ...
     def end_profiling(self) -> str: ...
     @property
     def profiling_start_ns(self) -> int: ...
@@ -146,6 +127,9 @@ class Session:
     def closed(self) -> bool: ...
     @property
     def env(self) -> Env: ...
+    def _check_feeds(
+        self, feeds: Mapping[str, Any] | Any, contract: CompiledContract | None = None
+    ) -> tuple[Any, ...]: ...
     def _describe(self, inputs: bool) -> list[tuple[str, tuple[Any, ...]]]: ...
     def _describe_overridable(self) -> list[tuple[str, tuple[Any, ...]]]: ...
     def _metadata(self) -> dict[str, Any]: ...

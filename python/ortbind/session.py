@@ -23,14 +23,15 @@ import numpy as np
 from . import _core, _pickle
 from ._convert import numpy_dtype
 from .contracts import Contract, DimSpec, ValueDecl
-from .loading import LoraAdapter, PrepackedWeights
+from .options import Buffer, SessionOptions, session_signature
 from .result import Result
+from .weights import LoraAdapter
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-Buffer = bytes | bytearray | memoryview
-Provider = str | tuple[str, Mapping[str, Any]]
+    from typing_extensions import Unpack
+
 Kind = Literal["tensor", "sequence", "map", "optional", "sparse_tensor", "opaque", "unknown"]
 Dim = int | str | None
 
@@ -107,7 +108,7 @@ class Session(_core.Session):
     ``model`` is a path (str or os.PathLike) or bytes-like. The session holds its :class:`Env`
     (the process default when ``env`` is None). Creation releases the GIL.
 
-    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None)`` takes a dict of input name
+    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)`` takes a dict of input name
     to value and returns a :class:`Result` in the requested output order (or the model's).
     Arrays of the model's dtype that are C-contiguous are wrapped, not copied; outputs are numpy
     arrays over ONNX Runtime's own buffers. ``out`` maps output names to preallocated arrays that the
@@ -117,18 +118,12 @@ class Session(_core.Session):
     may run one session at once. Shapes and dtypes are checked against the model's contract
     (symbolic dims bound consistently across inputs) before ONNX Runtime sees the data.
 
-    Loading (see the README's "Loading" section): ``providers`` lists execution providers by name or
-    as ``(name, {option: value})``; ``custom_op_libraries`` registers custom operator libraries;
-    ``initializers`` supplies initializers from arrays the caller owns (read in place, held by the
-    session) and ``prepacked_weights`` a :class:`PrepackedWeights` container, so that sessions of
-    one model share their weights; ``external_data`` gives a model from bytes its external data
-    files from memory; ``cpu_arena`` and ``memory_pattern`` switch ONNX Runtime's CPU arena and
-    memory-pattern planning. ``reuse_outputs=False`` stops ``run`` from handing the buffers of
-    outputs Python has dropped back to ONNX Runtime to write into (see the README's "What is
-    copied, and what is refused": with it on, a run refused for an output of data-dependent size is
-    run again, once per session). ``run(..., adapters=[...])`` activates :class:`LoraAdapter`
-    objects for one run, and :attr:`overridable_initializers` lists what a run may feed beside the
-    inputs.
+    ``options`` are the session options (:data:`ortbind.options.SESSION_OPTIONS` lists each with its
+    default and what it does): execution providers, graph optimization, threads, profiling, custom
+    operator libraries, shared weights, initializers from the caller's arrays, external data from
+    memory, ONNX Runtime's memory settings, and ``reuse_outputs``. ``run(..., adapters=[...])``
+    activates :class:`LoraAdapter` objects for one run, and :attr:`overridable_initializers` lists
+    what a run may feed beside the inputs.
 
     ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
     returns the path of the JSON file it wrote (``<prefix>_<date>.json``, Chrome's trace format, one
@@ -140,60 +135,13 @@ class Session(_core.Session):
         model: str | os.PathLike[str] | Buffer,
         *,
         env: _core.Env | None = None,
-        providers: Sequence[Provider] | None = None,
-        optimization: Literal["disabled", "basic", "extended", "all"] = "all",
-        intra_op_threads: int | None = None,
-        inter_op_threads: int | None = None,
-        execution_mode: Literal["sequential", "parallel"] = "sequential",
-        free_dimensions: Mapping[str, int] | None = None,
-        config: Mapping[str, str] | None = None,
-        profile: str | os.PathLike[str] | None = None,
-        custom_op_libraries: Sequence[str | os.PathLike[str]] | None = None,
-        prepacked_weights: PrepackedWeights | None = None,
-        initializers: Mapping[str, np.ndarray[Any, Any]] | None = None,
-        external_data: Mapping[str, Buffer] | None = None,
-        cpu_arena: bool | None = None,
-        memory_pattern: bool | None = None,
-        reuse_outputs: bool | None = None,
+        **options: Unpack[SessionOptions],
     ) -> None:
-        if isinstance(providers, str):
-            raise _core.KindError("providers must be a sequence of provider names, not one str")
-        if not (providers is None or isinstance(providers, Sequence)):
-            raise _core.KindError(
-                f"providers must be a sequence of names and (name, {{option: value}}) pairs, not "
-                f"{type(providers).__name__}"
-            )
-        if isinstance(custom_op_libraries, str | os.PathLike):
-            raise _core.KindError("custom_op_libraries must be a sequence of paths, not one path")
-        options: dict[str, Any] = {
-            "providers": [_provider(item) for item in providers] if providers is not None else None,
-            "optimization": optimization,
-            "intra_op_threads": intra_op_threads,
-            "inter_op_threads": inter_op_threads,
-            "execution_mode": execution_mode,
-            "free_dimensions": dict(free_dimensions or {}),
-            "config": dict(config or {}),
-        }
-        # Each of these only when set: options are also the key under which a pickled session is
-        # rebuilt once per process, and sessions made without them keep the key they always had.
-        loading: dict[str, Any] = {
-            "profile": os.fsdecode(profile) if profile is not None else None,
-            "custom_op_libraries": [os.fsdecode(p) for p in custom_op_libraries] if custom_op_libraries else None,
-            "prepacked_weights": prepacked_weights,
-            "initializers": dict(initializers) if initializers is not None else None,
-            "external_data": {name: _keep(data) for name, data in external_data.items()}
-            if external_data is not None
-            else None,
-            "cpu_arena": cpu_arena,
-            "memory_pattern": memory_pattern,
-            "reuse_outputs": reuse_outputs,
-        }
-        options.update((key, value) for key, value in loading.items() if value is not None)
-        native = dict(options)
-        if "external_data" in native:
-            native["external_data"] = {name: kept.data for name, kept in native["external_data"].items()}
-        super().__init__(model, env=env, **native)
-        self._options = options
+        # Options left as None are not given: ONNX Runtime's own setting stands. The same dict is the
+        # key under which a pickled session is rebuilt once per process (_pickle.py).
+        given: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
+        super().__init__(model, env=env, **given)
+        self._options = _portable(given)
         self._model_path = os.fsdecode(model) if isinstance(model, str | os.PathLike) else None
         # The model's bytes, kept for pickling as one reference, never a copy.
         self._model_bytes = None if self._model_path is not None else _keep(model)  # type: ignore[arg-type]
@@ -307,7 +255,7 @@ class Session(_core.Session):
         token = _core.CancelToken()
         future: asyncio.Future[Result]
         # ONNX Runtime's RunAsync ignores LoRA adapters: runs with adapters go through run().
-        if out is None and self._options["intra_op_threads"] != 1 and not adapters:
+        if out is None and self._options.get("intra_op_threads") != 1 and not adapters:
             future = loop.create_future()
 
             def done(result: Result | None, error: BaseException | None, session: Session) -> None:
@@ -343,7 +291,7 @@ class Session(_core.Session):
             # The file's bytes travel, not the external data files it names: the receiver finds
             # those in the model's folder, as a session made from the path does.
             folder = os.path.dirname(os.path.abspath(self._model_path))
-            options["config"] = {_EXTERNAL_FOLDER: folder, **options["config"]}
+            options["config"] = {_EXTERNAL_FOLDER: folder, **options.get("config", {})}
         if "external_data" in options:
             options["external_data"] = {
                 name: kept.for_pickle(protocol, f"external_data[{name!r}]")
@@ -352,19 +300,32 @@ class Session(_core.Session):
         return (_rebuild, (_pickle.source_of(self._model_path, data, self._pickle_by_path), options))
 
 
+# help() and IDEs show every option by name, from the options table.
+Session.__init__.__signature__ = session_signature("str | os.PathLike[str] | Buffer")  # type: ignore[attr-defined]
+
 _EXTERNAL_FOLDER = "session.model_external_initializers_file_folder_path"
 
 
-def _provider(item: Any) -> Any:
-    """One providers= entry as ONNX Runtime takes it: a name, or (name, {option: str})."""
-    if isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[1], Mapping):
-        return (item[0], {key: _option_text(value) for key, value in item[1].items()})
-    return item
+def _portable(options: dict[str, Any]) -> dict[str, Any]:
+    """The options as they pickle and key the cache of rebuilt sessions: paths as str, external data
+    as the bytes the session was made from (never copied), mappings and sequences as dicts and
+    lists."""
 
+    def portable(value: Any) -> Any:
+        if isinstance(value, str | os.PathLike):
+            return os.fsdecode(value)
+        if isinstance(value, Mapping):
+            return {key: portable(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [portable(item) for item in value]
+        return value
 
-def _option_text(value: Any) -> Any:
-    # As the official binding does: every option value reaches ONNX Runtime as str(value).
-    return value if isinstance(value, str) else str(value)
+    result = {name: portable(value) for name, value in options.items() if name not in ("initializers", "external_data")}
+    if "initializers" in options:
+        result["initializers"] = dict(options["initializers"])
+    if "external_data" in options:
+        result["external_data"] = {name: _keep(data) for name, data in options["external_data"].items()}
+    return result
 
 
 @dataclass(frozen=True)
