@@ -107,8 +107,8 @@ class Session(_core.Session):
     ``model`` is a path (str or os.PathLike) or bytes-like. The session holds its :class:`Env`
     (the process default when ``env`` is None). Creation releases the GIL.
 
-    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None)`` takes a dict of input name
-    to value and returns a :class:`Result` in the requested output order (or the model's).
+    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)`` takes a dict
+    of input name to value and returns a :class:`Result` in the requested output order (or the model's).
     Arrays of the model's dtype that are C-contiguous are wrapped, not copied; outputs are numpy
     arrays over ONNX Runtime's own buffers. ``out`` maps output names to preallocated arrays that the
     run writes into. ``timeout`` (seconds) and ``cancel`` (a :class:`CancelToken`) stop a run
@@ -117,18 +117,17 @@ class Session(_core.Session):
     may run one session at once. Shapes and dtypes are checked against the model's contract
     (symbolic dims bound consistently across inputs) before ONNX Runtime sees the data.
 
-    Loading (see the README's "Loading" section): ``providers`` lists execution providers by name or
+    Loading (see the docs' "Loading" guide): ``providers`` lists execution providers by name or
     as ``(name, {option: value})``; ``custom_op_libraries`` registers custom operator libraries;
     ``initializers`` supplies initializers from arrays the caller owns (read in place, held by the
     session) and ``prepacked_weights`` a :class:`PrepackedWeights` container, so that sessions of
     one model share their weights; ``external_data`` gives a model from bytes its external data
     files from memory; ``cpu_arena`` and ``memory_pattern`` switch ONNX Runtime's CPU arena and
     memory-pattern planning. ``reuse_outputs=False`` stops ``run`` from handing the buffers of
-    outputs Python has dropped back to ONNX Runtime to write into (see the README's "What is
-    copied, and what is refused": with it on, a run refused for an output of data-dependent size is
-    run again, once per session). ``run(..., adapters=[...])`` activates :class:`LoraAdapter`
-    objects for one run, and :attr:`overridable_initializers` lists what a run may feed beside the
-    inputs.
+    outputs Python has dropped back to ONNX Runtime to write into (see the docs' "What is copied,
+    and what is refused": with it on, a run refused for an output of data-dependent size is run
+    again, once per session). ``adapters=[...]`` activates :class:`LoraAdapter` objects for one run,
+    and :attr:`overridable_initializers` lists what a run may feed beside the inputs.
 
     ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
     returns the path of the JSON file it wrote (``<prefix>_<date>.json``, Chrome's trace format, one
