@@ -1,4 +1,4 @@
-# Two entry points, each doing its own set-up: `make test` and `make bench`.
+# Two entry points, each doing its own set-up: `make test` and `make bench`; `make docs` builds the site.
 # .venv holds the build requirements, the package (editable, compiled by scikit-build-core into
 # build/) and the test or bench extras. The ONNX Runtime headers are fetched by the CMake build
 # when none are installed (cmake/fetch-ort-headers.sh).
@@ -12,7 +12,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test bench bench-quick lint sanitize fuzz wheel clean
+.PHONY: all build test bench bench-quick docs lint sanitize fuzz wheel clean
 
 all: test
 
@@ -30,19 +30,32 @@ build: $(VENV)/.build-deps
 test: build
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# A complete full run also writes itself into the docs (docs/benchmarks.md, its charts and
+# results.json in docs/assets/bench/) and README.md's table; see benchmarks/page.py.
 bench: build
-	$(PY) -m benchmarks $(BENCH_ARGS)
+	$(PY) -m benchmarks --publish $(BENCH_ARGS)
 
 bench-quick: build
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
+
+# `make docs`: the docs site in site/, every warning an error: mkdocs with the Material theme, and the
+# API reference by mkdocstrings from the docstrings and the _core.pyi stub (the compiled objects'
+# docstrings from the built module: docs/griffe_ortbind.py). Its tools are pyproject.toml's `docs`
+# dependency group, installed into .venv.
+$(VENV)/.docs-deps: pyproject.toml | $(PY)
+	$(PIP) install -q --group docs
+	touch $@
+
+docs: build $(VENV)/.docs-deps
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # The same checks as .pre-commit-config.yaml: ruff (lint and format), mypy --strict (python/;
 # relaxed on tests/ and benchmarks/), stubtest (the _core stub against the compiled module) and
 # clang-format on the C++.
 CXX_SOURCES = $(wildcard cpp/*.cpp cpp/*.hpp cpp/*/*.cpp cpp/*/*.hpp python/ortbind/_bench/*.cpp)
 lint: build
-	$(PY) -m ruff check python tests benchmarks examples
-	$(PY) -m ruff format --check python tests benchmarks examples
+	$(PY) -m ruff check python support tests benchmarks examples docs
+	$(PY) -m ruff format --check python support tests benchmarks examples docs
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest ortbind._core --allowlist .stubtest-allowlist
 	$(VENV)/bin/clang-format --dry-run -Werror $(CXX_SOURCES)
@@ -94,4 +107,4 @@ wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/in
 	$(WHEEL_PY) -m auditwheel show dist/*.whl
 
 clean:
-	rm -rf build dist $(VENV) $(WHEEL_VENV) benchmarks/results
+	rm -rf build dist site $(VENV) $(WHEEL_VENV) benchmarks/results

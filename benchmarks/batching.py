@@ -33,11 +33,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in benchmarks/__main__.
 
 import numpy as np
 import onnxruntime as ort
-from tabulate import tabulate
 
 import ortbind
 from benchmarks import standalone
 from benchmarks.workloads import small_models
+from ortbind._bench.report import batching_section
 
 MAX_BATCH = 64
 MAX_DELAY = 0.002
@@ -199,49 +199,8 @@ def targets(cells: list[dict[str, Any]], facts: dict[str, Any]) -> list[dict[str
     ]
 
 
-def markdown(results: dict[str, Any]) -> str:
-    rows = []
-    for cell in results["cells"]:
-        batch = cell.get("mean_batch_rows")
-        rows.append(
-            [
-                cell["model"],
-                cell["clients"],
-                cell["contender"],
-                f"{cell['requests_per_s']:,.0f}",
-                f"{cell['p50_ms']:.2f}",
-                f"{cell['p99_ms']:.2f}",
-                "" if batch is None else f"{batch:.1f}",
-            ]
-        )
-    table = tabulate(
-        rows,
-        headers=["model", "clients", "contender", "requests/s", "p50 ms", "p99 ms", "mean batch rows"],
-        tablefmt="github",
-    )
-    goals = tabulate(
-        [[t["target"], t["measured"], "yes" if t["holds"] else "**no**"] for t in results["targets"]],
-        headers=["target", "measured", "holds"],
-        tablefmt="github",
-    )
-    facts = ", ".join(
-        f"{name}: one batch of {results['settings']['max_batch']} rows {f['batch_run_ms'] * 1e3:.0f} µs, "
-        f"largest difference from one-row runs {f['max_abs_difference']:.1e}"
-        for name, f in results["facts"].items()
-    )
-    return (
-        "## Many small requests: dynamic batching\n\n"
-        f"One-row requests from concurrent asyncio clients, {results['settings']['duration_s']} s per cell; "
-        f"Batcher(max_batch={results['settings']['max_batch']}, "
-        f"max_delay={results['settings']['max_delay_s'] * 1e3:g} ms); "
-        f"one intra-op thread ({results['settings']['run_async_intra_op_threads']} for run_async, its RunAsync "
-        f"path). {facts}.\n\n"
-        f"{goals}\n\n{table}\n"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
-    return standalone.main("batching", __doc__.splitlines()[0], measure, markdown, 1.5, "1,8,64,256", argv)
+    return standalone.main("batching", __doc__.splitlines()[0], measure, batching_section, 1.5, "1,8,64,256", argv)
 
 
 if __name__ == "__main__":

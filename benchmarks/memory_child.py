@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tests import models
+from support import models
 
 
 def status(key: str) -> int:

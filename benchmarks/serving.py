@@ -28,11 +28,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in benchmarks/__main__.
 
 import aiohttp
 import numpy as np
-from tabulate import tabulate
 
 import ortbind
 from benchmarks import standalone
 from benchmarks.workloads import small_models
+from ortbind._bench.report import serving_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL, ATOL = 1e-5, 1e-6  # see benchmarks/batching.py
@@ -157,42 +157,8 @@ def measure(clients: list[int], duration: float) -> dict[str, Any]:
     }
 
 
-def _mean_batch(cell: dict[str, Any]) -> str:
-    stats = cell["server_batching"]
-    if not stats or not stats["batches"]:
-        return ""
-    return f"{stats['rows'] / stats['batches']:.1f}"
-
-
-def markdown(results: dict[str, Any]) -> str:
-    rows = [
-        [
-            c["mode"],
-            c["clients"],
-            f"{c['requests_per_s']:,.0f}",
-            f"{c['p50_ms']:.2f}",
-            f"{c['p99_ms']:.2f}",
-            c["errors"],
-            _mean_batch(c),
-        ]
-        for c in results["cells"]
-    ]
-    table = tabulate(
-        rows,
-        headers=["service", "concurrent requests", "requests/s", "p50 ms", "p99 ms", "errors", "mean batch rows"],
-        tablefmt="github",
-    )
-    return (
-        "## Served: examples/serve.py behind uvicorn\n\n"
-        f"One JSON row per request to the MLP, {results['settings']['duration_s']} s per cell; the service runs "
-        "in its own process on 127.0.0.1, the aiohttp client in the benchmark's. Mean batch rows counts every "
-        "batch the service ran (warm-up included).\n\n"
-        f"{table}\n"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
-    return standalone.main("serving", (__doc__ or "").splitlines()[0], measure, markdown, 3.0, "16,64", argv)
+    return standalone.main("serving", (__doc__ or "").splitlines()[0], measure, serving_section, 3.0, "16,64", argv)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .report import _markdown_table, _terminal_table
+from ortbind._bench.report import shared_weights_rows, shared_weights_section, terminal_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CASES = ("one", "separate", "initializers", "initializers_unpacked", "prepacked", "ort_separate")
@@ -144,13 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     report = measure(args.sessions, args.layers, args.size, args.cases.split(","))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "shared_weights.json").write_text(json.dumps(report, indent=2) + "\n")
-    header, rows = _rows(report)
+    header, rows = shared_weights_rows(report)
     print(
         f"weights: {report['weights_mb']:.0f} MB; sessions agree within each case: "
         f"{report['same_outputs_within_case']}; across cases: {report['close_outputs_across_cases']}"
     )
-    print(_terminal_table(header, rows))
-    (RESULTS / "shared_weights.md").write_text(markdown(report))
+    print(terminal_table(header, rows))
+    (RESULTS / "shared_weights.md").write_text(shared_weights_section(report))
     return 0
 
 
@@ -191,31 +191,6 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             "holds": shared[best] <= 1.3,
         }
     ]
-
-
-def _rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    one = report["cases"].get("one", {}).get("growth")
-    header = ["case", "sessions", "peak RSS MB", "growth MB", "growth / one session"]
-    rows = [
-        [
-            case,
-            str(r["sessions"]),
-            f"{r['peak_rss'] / 1e6:.0f}",
-            f"{r['growth'] / 1e6:.0f}",
-            f"{r['growth'] / one:.2f}x" if one else "-",
-        ]
-        for case, r in report["cases"].items()
-    ]
-    return header, rows
-
-
-def markdown(report: dict[str, Any]) -> str:
-    header, rows = _rows(report)
-    return (
-        f"## Weights shared across sessions: {report['sessions']} sessions of a {report['weights_mb']:.0f} MB model\n\n"
-        "Peak RSS per case, each in a fresh child process (benchmarks/shared_weights.py); sessions agree bit for bit "
-        f"within each case: {report['same_outputs_within_case']}.\n\n" + _markdown_table(header, rows) + "\n"
-    )
 
 
 if __name__ == "__main__":

@@ -21,17 +21,22 @@ from typing import Any
 import numpy as np
 
 import ortbind
-from ortbind._bench import harness
-from ortbind._bench.floor import FloorBuild
-from ortbind._bench.harness import Contender
+from ortbind._bench import harness, report
+from ortbind._bench.contenders import CONTENDERS, Target, ort_session, ortbind_session
+from ortbind._bench.floor import FloorBuild, build_floor
+from ortbind._bench.harness import Contender, Skip
 from ortbind._bench.machine import machine_info as _machine_info
+from support import models
 
-from . import contenders as C
-from .report import write_report
+from . import batching, page, serving, shared_weights
+from .targets import evaluate_targets
 from .workloads import Workload, plan, threads_model
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
+INTRA_OP_THREADS = 1
+INTER_OP_THREADS = 1
+FLOORS = {"floor", "floor_bind", "floor_bound"}
 MODES = {
     # mode: (warm-up calls, rounds, block scale, threads seconds, memory MiB)
     "full": (50, 41, 0.4, 2.0, 256),
@@ -48,10 +53,24 @@ def _progress(total: int, enabled: bool) -> Any:
     return tqdm(total=total, disable=not enabled, unit="step", dynamic_ncols=True)
 
 
-def compare_outputs(workload: Workload) -> dict[str, Any]:
+def target(workload: Workload, env: ortbind.Env | None, floor: FloorBuild | None = None) -> Target:
+    """What every contender runs for this workload: its model and feeds, one intra-op and one inter-op
+    thread, the suite's environment."""
+    return Target(
+        workload.model,
+        workload.feeds,
+        intra_op_threads=INTRA_OP_THREADS,
+        inter_op_threads=INTER_OP_THREADS,
+        env=env,
+        floor=floor,
+        name=workload.name,
+    )
+
+
+def compare_outputs(workload: Workload, env: ortbind.Env | None) -> dict[str, Any]:
     """ortbind's outputs against the official binding's on this workload: bitwise for tensors."""
-    ours = C.ortbind_session(workload).run(workload.feeds)
-    theirs = C.ort_session(workload).run(None, workload.feeds)
+    ours = ortbind_session(target(workload, env)).run(workload.feeds)
+    theirs = ort_session(target(workload, env)).run(None, workload.feeds)
     equal = len(ours) == len(theirs) and all(
         isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
         for a, b in zip(ours.values(), theirs, strict=False)
@@ -60,20 +79,26 @@ def compare_outputs(workload: Workload) -> dict[str, Any]:
 
 
 def measure(
-    workload: Workload, names: list[str], floor: FloorBuild | None, warmup: int, rounds: int, scale: float
+    workload: Workload,
+    names: list[str],
+    env: ortbind.Env | None,
+    floor: FloorBuild | None,
+    warmup: int,
+    rounds: int,
+    scale: float,
 ) -> dict[str, Any]:
     made: dict[str, Contender] = {}
     skipped = []
     calls = max(2, int(workload.calls * scale))
+    families = {name: spec.family for name, spec in CONTENDERS.items()}
     try:
         for name in names:
-            contender = C.make(name, workload, floor)
-            if contender is None:
+            try:
+                made[name] = CONTENDERS[name].make(target(workload, env, floor))
+            except Skip:
                 skipped.append(name)
-            else:
-                made[name] = contender
         measured = harness.measure(
-            made, warmup=max(1, min(warmup, calls * 2)), rounds=rounds, calls=calls, families=C.FAMILIES
+            made, warmup=max(1, min(warmup, calls * 2)), rounds=rounds, calls=calls, families=families
         )
     finally:
         for contender in made.values():
@@ -98,15 +123,15 @@ def measure(
     }
 
 
-def measure_threads(names: list[str], seconds: float, rounds: int) -> dict[str, Any]:
+def measure_threads(names: list[str], env: ortbind.Env | None, seconds: float, rounds: int) -> dict[str, Any]:
     """Throughput of one session driven by 1 and 2 Python threads, per contender (interleaved)."""
     workload = threads_model()
     runners: dict[str, Any] = {}
     if "ortbind" in names:
-        s = C.ortbind_session(workload)
+        s = ortbind_session(target(workload, env))
         runners["ortbind"] = lambda: s.run(workload.feeds)
     if "ort" in names:
-        o = C.ort_session(workload)
+        o = ort_session(target(workload, env))
         runners["ort"] = lambda: o.run(None, workload.feeds)
 
     def throughput(fn: Any, threads: int) -> float:
@@ -171,8 +196,6 @@ def measure_dask(rows: int, chunk: int) -> dict[str, Any] | None:
         import distributed
     except ImportError:
         return None
-    from tests import models
-
     session = ortbind.Session(models.mlp(), intra_op_threads=1, inter_op_threads=1)
 
     def graph(n: int) -> Any:
@@ -204,7 +227,15 @@ def measure_dask(rows: int, chunk: int) -> dict[str, Any] | None:
 
 
 def machine_info() -> dict[str, Any]:
-    return _machine_info(C.INTRA_OP_THREADS, C.INTER_OP_THREADS)
+    return _machine_info(INTRA_OP_THREADS, INTER_OP_THREADS)
+
+
+def floor_build(out_dir: Path) -> FloorBuild:
+    """The C++ floor, compiled into the results folder; the suite cannot measure without it."""
+    build = build_floor(out_dir)
+    if build.binary is None:
+        raise SystemExit(f"benchmarks: {build.reason}")
+    return build
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,28 +243,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smaller run, under two minutes")
     parser.add_argument("--smoke", action="store_true", help="the smallest run (for the test suite)")
     parser.add_argument("--workloads", default="*", help="comma-separated names or globs (add1,io*,...)")
-    parser.add_argument("--contenders", default=",".join(C.CONTENDERS), help="comma-separated contenders")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated contenders")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="after a complete full run, write it into the docs (docs/benchmarks.md, its charts and results.json)"
+        " and README.md's table",
+    )
     args = parser.parse_args(argv)
 
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     warmup, rounds, scale, thread_seconds, memory_mib = MODES[mode]
     names = [n for n in args.contenders.split(",") if n]
-    unknown = [n for n in names if n not in C.CONTENDERS]
+    unknown = [n for n in names if n not in CONTENDERS]
     if unknown:
-        parser.error(f"unknown contenders {unknown}; known: {', '.join(C.CONTENDERS)}")
+        parser.error(f"unknown contenders {unknown}; known: {', '.join(CONTENDERS)}")
     patterns = args.workloads.split(",")
+    everything = args.workloads == "*"
 
     # The runtime's warnings (unused initializers in the onnx wheel's models, ...) are not results.
-    C.ENV = ortbind.Env(log_level="error", log_id="bench")
-    floor = C.floor_build(args.out / "bin") if {"floor", "floor_bind", "floor_bound"} & set(names) else None
+    env = ortbind.Env(log_level="error", log_id="bench")
+    floor = floor_build(args.out / "bin") if FLOORS & set(names) else None
     workloads = [w for make in plan(mode).values() for w in make() if any(fnmatch.fnmatch(w.name, p) for p in patterns)]
-    extra_steps = ("threads" in patterns or args.workloads == "*") + ("memory" in patterns or args.workloads == "*")
+    extra_steps = ("threads" in patterns or everything) + ("memory" in patterns or everything)
     bar = _progress(len(workloads) + extra_steps, not args.no_progress and sys.stderr.isatty())
 
-    results: dict[str, Any] = {"mode": mode, "machine": machine_info(), "contenders": C.CONTENDERS, "workloads": {}}
+    described = {name: (spec.label, spec.description) for name, spec in CONTENDERS.items()}
+    results: dict[str, Any] = {"mode": mode, "machine": machine_info(), "contenders": described, "workloads": {}}
     for workload in workloads:
         if bar is not None:
             bar.set_description(workload.name)
@@ -243,47 +282,50 @@ def main(argv: list[str] | None = None) -> int:
             "payload_bytes": workload.payload_bytes,
             "io_count": workload.io_count,
         }
-        entry.update(compare_outputs(workload))
-        entry.update(measure(workload, names, floor, warmup, rounds, scale))
+        entry.update(compare_outputs(workload, env))
+        entry.update(measure(workload, names, env, floor, warmup, rounds, scale))
         results["workloads"][workload.name] = entry
         if bar is not None:
             bar.update()
-    if "threads" in patterns or args.workloads == "*":
+    if "threads" in patterns or everything:
         if bar is not None:
             bar.set_description("threads")
-        results["threads"] = measure_threads(names, thread_seconds, max(2, rounds // 3))
+        results["threads"] = measure_threads(names, env, thread_seconds, max(2, rounds // 3))
         if bar is not None:
             bar.update()
-    if "memory" in patterns or args.workloads == "*":
+    if "memory" in patterns or everything:
         if bar is not None:
             bar.set_description("memory")
         results["memory"] = measure_memory(names, memory_mib)
         if bar is not None:
             bar.update()
-    if mode != "smoke" and ("dask" in patterns or args.workloads == "*"):
+    if mode != "smoke" and ("dask" in patterns or everything):
         rows = 1_000_000 if mode == "full" else 200_000
         dask_result = measure_dask(rows, 50_000)
         if dask_result is not None:
             results["dask"] = dask_result
     # Serving many small requests (issue-level benchmarks of their own, with their own targets): a
     # fixed time per cell, so the smoke run skips them.
-    if mode != "smoke" and ("batching" in patterns or args.workloads == "*"):
-        from . import batching
-
+    if mode != "smoke" and ("batching" in patterns or everything):
         results["batching"] = batching.measure([1, 8, 64, 256], 1.5 if mode == "full" else 0.5)
-    if mode != "smoke" and ("serving" in patterns or args.workloads == "*"):
-        from . import serving
-
+    if mode != "smoke" and ("serving" in patterns or everything):
         results["serving"] = serving.measure([16, 64], 3.0 if mode == "full" else 1.0)
-    if mode != "smoke" and ("shared_weights" in patterns or args.workloads == "*"):
-        from . import shared_weights
-
+    if mode != "smoke" and ("shared_weights" in patterns or everything):
         results["shared_weights"] = shared_weights.measure(8, 6, 2048)
     if bar is not None:
         bar.close()
 
+    results["targets"] = evaluate_targets(results)
     args.out.mkdir(parents=True, exist_ok=True)
-    table = write_report(results, args.out, plots=not args.no_plots)
-    print(table)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    charts = {} if args.no_plots else report.suite_charts(results, args.out)
+    (args.out / "report.md").write_text(page.render_page(results, "", charts))
+    print(report.terminal_summary(results))
     print(f"\nreport: {args.out / 'report.md'}\nsamples: {args.out / 'results.json'}")
+    if args.publish:
+        if mode == "full" and everything and set(names) == set(CONTENDERS):
+            page.publish(results)
+            print(f"published: {page.PAGE.relative_to(ROOT)}, {page.ASSETS.relative_to(ROOT)}/, README.md's table")
+        else:
+            print("not published: only a full run of every workload and contender goes into the docs")
     return 0

@@ -1,4 +1,4 @@
-"""The workloads, all made here: models from tests/models.py (the onnx helper API), a scikit-learn
+"""The workloads, all made here: models from support/models.py (the onnx helper API), a scikit-learn
 model converted with skl2onnx, and the architectures shipped in the onnx wheel."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests import models
+from support import models
 
 
 @dataclass
@@ -56,6 +56,7 @@ def payload(sizes: list[int]) -> list[Workload]:
                 {"x": np.ones(n, np.float32)},
                 calls,
                 payload_bytes=n * 4,
+                notes=f"Identity of a {_human(size)} float32 array",
             )
         )
     return result
@@ -79,10 +80,29 @@ def many_io(counts: list[int]) -> list[Workload]:
 def small_models() -> list[Workload]:
     rng = _rng()
     return [
-        Workload("mlp_b1", "small", models.mlp(), {"x": rng.standard_normal((1, 64)).astype(np.float32)}, 300),
-        Workload("mlp_b64", "small", models.mlp(), {"x": rng.standard_normal((64, 64)).astype(np.float32)}, 200),
         Workload(
-            "convnet_b1", "small", models.conv_net(), {"x": rng.standard_normal((1, 3, 32, 32)).astype(np.float32)}, 60
+            "mlp_b1",
+            "small",
+            models.mlp(),
+            {"x": rng.standard_normal((1, 64)).astype(np.float32)},
+            300,
+            notes="MLP 64-128-10, batch 1",
+        ),
+        Workload(
+            "mlp_b64",
+            "small",
+            models.mlp(),
+            {"x": rng.standard_normal((64, 64)).astype(np.float32)},
+            200,
+            notes="MLP 64-128-10, batch 64",
+        ),
+        Workload(
+            "convnet_b1",
+            "small",
+            models.conv_net(),
+            {"x": rng.standard_normal((1, 3, 32, 32)).astype(np.float32)},
+            60,
+            notes="small conv net, one 3x32x32 image",
         ),
         Workload(
             "encoder_b1_s16",
@@ -90,6 +110,7 @@ def small_models() -> list[Workload]:
             models.encoder_block(),
             {"x": rng.standard_normal((1, 16, 64)).astype(np.float32)},
             100,
+            notes="transformer encoder block, 16 tokens of 64",
         ),
     ]
 
@@ -107,9 +128,13 @@ def sklearn_models() -> list[Workload]:
     x, y = make_classification(n_samples=500, n_features=20, n_informative=10, n_classes=3, random_state=0)
     x = x.astype(np.float32)
     result = []
-    for name, estimator in (
-        ("sklearn_logreg_b1", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))),
-        ("sklearn_forest_b1", RandomForestClassifier(n_estimators=20, max_depth=6, random_state=0)),
+    for name, label, estimator in (
+        (
+            "sklearn_logreg_b1",
+            "scaler and logistic regression",
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
+        ),
+        ("sklearn_forest_b1", "random forest", RandomForestClassifier(n_estimators=20, max_depth=6, random_state=0)),
     ):
         estimator.fit(x, y)
         onnx_model = to_onnx(estimator, x[:1], options={"zipmap": False}, target_opset=17)
@@ -120,7 +145,7 @@ def sklearn_models() -> list[Workload]:
                 onnx_model.SerializeToString(),
                 {"X": x[:1].copy()},
                 300,
-                notes="converted with skl2onnx, zipmap off, batch 1",
+                notes=f"scikit-learn {label} (skl2onnx, zipmap off), batch 1",
             )
         )
     return result
@@ -147,10 +172,13 @@ def architectures(names: list[str]) -> list[Workload]:
                 path.read_bytes(),
                 feeds,
                 3,
-                notes="from the onnx wheel's backend test data (light)",
+                notes=f"{ARCHITECTURES.get(name, name)} from the onnx wheel's backend test data",
             )
         )
     return result
+
+
+ARCHITECTURES = {"squeezenet": "SqueezeNet", "resnet50": "ResNet-50", "densenet121": "DenseNet-121"}
 
 
 def threads_model() -> Workload:

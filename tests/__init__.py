@@ -1,2 +1,2 @@
-"""ortbind's test suite. A package so that the benchmark suite and the child programs import the test
-models as ``from tests import models`` (with the repository root on sys.path)."""
+"""ortbind's test suite. A package so that the child programs import its helpers; the models it
+shares with the benchmark suite come from ``support.models`` (with the repository root on sys.path)."""

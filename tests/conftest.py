@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILDREN = Path(__file__).resolve().parent / "children"
@@ -24,7 +24,7 @@ def run_child(
     name: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Runs the program tests/children/<name>.py in a fresh interpreter, with the repository root on
-    PYTHONPATH (for ``from tests import models``) and ``env`` added to this process's environment."""
+    PYTHONPATH (for ``from support import models``) and ``env`` added to this process's environment."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), full_env.get("PYTHONPATH", "")) if p)
     full_env.update(env or {})

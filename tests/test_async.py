@@ -12,9 +12,9 @@ import pytest
 from onnx import TensorProto, helper
 
 import ortbind
-from tests import models
+from support import models
+from support.models import tensor
 from tests.helpers import chain_nodes
-from tests.models import tensor
 
 PATHS = pytest.mark.parametrize("threads", [2, 1], ids=["runasync", "executor"])
 

@@ -11,7 +11,6 @@ import concurrent.futures
 import gc
 import json
 import multiprocessing
-import re
 import threading
 import traceback
 import tracemalloc
@@ -25,8 +24,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 import ortbind
 from benchmarks import batching
-from tests import models
-from tests.models import _model, tensor
+from support import models
+from support.models import _model, tensor
 
 # A batched GEMM may block its sums differently from a one-row run: float32 results agree to a few
 # ulps of the dot products, which this bounds for the MLP (64 and 128 terms, weights ~0.1).
@@ -381,17 +380,6 @@ def test_a_forked_child_is_refused_rather_than_left_waiting(mlp: ortbind.Session
         child.join(timeout=60)
         assert "does not survive fork" in said
         assert batcher.submit({"x": rows(1)}).result(timeout=30)["probs"].shape == (1, 10)  # the parent's works
-
-
-def test_the_readme_example_scores_rows(mlp: ortbind.Session) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "Batcher(" in b)
-    namespace: dict[str, Any] = {}
-    exec(compile(block, "README.md", "exec"), namespace)
-    xs = [rows(1, k) for k in range(10)]
-    scored = asyncio.run(namespace["score_rows"](mlp, xs))
-    for x, probs in zip(xs, scored, strict=True):
-        np.testing.assert_allclose(probs, mlp.run({"x": x})["probs"], rtol=RTOL, atol=ATOL)
 
 
 def test_many_cancellations_leave_every_other_request_answered() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.report import TARGETS_TEXT
+from benchmarks.targets import TARGETS_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 

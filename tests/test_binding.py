@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 from tests.helpers import chain_nodes
 
 F32 = np.float32

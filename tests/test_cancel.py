@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 from tests.helpers import chain_nodes, run_child
 
 SIZE = 256

@@ -17,7 +17,8 @@ from onnx import TensorProto, helper
 
 from ortbind.cli import main
 from ortbind.cli._compare import compare
-from tests import models, real_models
+from support import models
+from tests import real_models
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_BENCH = ["--duration", "0.2", "--no-progress"]

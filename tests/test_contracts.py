@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ortbind
-from tests import models
+from support import models
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 import ortbind
 from ortbind import _core
-from tests import models
+from support import models
 from tests.helpers import run_child
 
 

@@ -13,7 +13,7 @@ import onnx
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 from tests.helpers import chain_nodes, run_child
 
 

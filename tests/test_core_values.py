@@ -8,7 +8,7 @@ import pytest
 from onnx import TensorProto
 
 import ortbind
-from tests import models
+from support import models
 from tests.helpers import run_child
 
 

@@ -1,6 +1,6 @@
 """Batch inference on a real distributed engine: a dask.distributed LocalCluster with two worker
 processes, over a dask.array (map_blocks) and a dask.dataframe (map_partitions). Each worker builds
-the session once; the results equal a single-process run. (README: "Dask".)"""
+the session once; the results equal a single-process run. (docs/guide/async.md: "Dask".)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 
 if TYPE_CHECKING:
     from distributed import Client

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import ortbind
-from tests import models
+from support import models
 
 CODE_CLASSES = {
     1: ortbind.errors.Fail,

@@ -15,7 +15,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import ortbind
-from tests import models
+from support import models
 
 X = np.random.default_rng(3).standard_normal((2, 64)).astype(np.float32)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 
 X = np.random.default_rng(4).standard_normal((4, 64)).astype(np.float32)
 

@@ -16,7 +16,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import ortbind
-from tests import models
+from support import models
 
 
 def mlp_weights(model: bytes, scale: float = 2.0) -> dict[str, np.ndarray[Any, Any]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import inspect
 import typing
+from pathlib import Path
 
 import pytest
 
 import ortbind
 from ortbind import _core
-from ortbind.options import SESSION_OPTIONS, SessionOptions
-from tests import models
+from ortbind.options import SESSION_OPTIONS, SessionOptions, markdown_table
+from support import models
 
 
 def test_the_typed_keywords_are_the_table() -> None:
@@ -56,3 +57,9 @@ def test_an_option_of_the_wrong_kind_is_refused_by_name(name: str, value: object
 def test_options_left_as_none_are_not_given() -> None:
     session = ortbind.Session(models.add(), cpu_arena=None, providers=None, intra_op_threads=None)
     assert session._options == {}
+
+
+def test_the_docs_reference_is_the_table() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "reference" / "options.md").read_text()
+    start = page.index("-->\n", page.index("<!-- session-options")) + len("-->\n")
+    assert page[start : page.index("<!-- /session-options -->")] == markdown_table()

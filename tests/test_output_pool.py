@@ -16,7 +16,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import ortbind
-from tests import models
+from support import models
 
 
 def _value_of(array: np.ndarray[Any, Any]) -> tuple[int, bool]:

@@ -14,7 +14,7 @@ import pytest
 
 import ortbind
 from ortbind import _pickle
-from tests import models
+from support import models
 from tests.helpers import run_child
 
 

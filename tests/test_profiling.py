@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 
 
 def test_profile_writes_node_events(tmp_path: Path) -> None:

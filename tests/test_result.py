@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import models
+from support import models
 
 
 @pytest.fixture(scope="module")

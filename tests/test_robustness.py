@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ortbind
-from tests import models
+from support import models
 from tests.helpers import chain_nodes, run_child
 
 

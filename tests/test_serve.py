@@ -21,7 +21,7 @@ import uvicorn
 import ortbind
 from benchmarks import serving as serving_benchmark
 from examples.serve import create_app
-from tests import models
+from support import models
 
 RTOL, ATOL = 1e-5, 1e-6  # as in test_batcher.py: a batched GEMM may sum in another order
 CLIENTS = 50

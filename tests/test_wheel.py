@@ -22,7 +22,7 @@ import onnxruntime
 import pytest
 
 from ortbind import _core
-from tests import models
+from support import models
 from tests.helpers import CHILDREN, ROOT
 
 # A fresh build of both distributions takes minutes on a small machine; each install one or two.
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 DIST = ROOT / "dist"
 # What pyproject.toml's sdist allow-list lets in.
 SDIST_PATHS = ("CMakeLists.txt", "cmake", "cpp", "python", "pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md")
-# What README.md's "A wheel users can install" says `make wheel` reaches.
+# What docs/wheel.md says `make wheel` reaches.
 WHEEL_TAG = "manylinux_2_17"
 # The runtime the fresh venvs install: the one this process has, so that outputs compare bit for bit.
 RUNTIME_PIN = f"onnxruntime=={onnxruntime.__version__}"
@@ -135,7 +135,7 @@ class Venv:
         self.run("python", "-m", "pip", "install", "-q", "--disable-pip-version-check", *args, env=env)
 
     def check_runs_model(self, model: Path, tmp_path: Path) -> None:
-        """Runs the child on ``model`` (an MLP of tests/models.py); checks its output against the
+        """Runs the child on ``model`` (an MLP of support/models.py); checks its output against the
         official binding's and that ortbind and its runtime came from this venv."""
         x = np.random.default_rng(0).standard_normal((5, 64), dtype=np.float32)
         np.save(tmp_path / "x.npy", x)

@@ -77,3 +77,13 @@ def session_signature(model_annotation: str) -> inspect.Signature:
         for option in SESSION_OPTIONS
     ]
     return inspect.Signature(parameters, return_annotation="None")
+
+
+def markdown_table() -> str:
+    """The table as the docs' option reference shows it (docs/reference/options.md, checked by the
+    tests against this)."""
+    rows = ["| option | default | type | what it does |", "|---|---|---|---|"]
+    for option in SESSION_OPTIONS:
+        kind = option.annotation.replace("|", "\\|")
+        rows.append(f"| `{option.name}` | `{option.default!r}` | `{kind}` | {option.doc} |")
+    return "\n".join(rows) + "\n"

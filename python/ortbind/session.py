@@ -108,8 +108,8 @@ class Session(_core.Session):
     ``model`` is a path (str or os.PathLike) or bytes-like. The session holds its :class:`Env`
     (the process default when ``env`` is None). Creation releases the GIL.
 
-    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)`` takes a dict of input name
-    to value and returns a :class:`Result` in the requested output order (or the model's).
+    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)`` takes a dict
+    of input name to value and returns a :class:`Result` in the requested output order (or the model's).
     Arrays of the model's dtype that are C-contiguous are wrapped, not copied; outputs are numpy
     arrays over ONNX Runtime's own buffers. ``out`` maps output names to preallocated arrays that the
     run writes into. ``timeout`` (seconds) and ``cancel`` (a :class:`CancelToken`) stop a run
@@ -123,7 +123,7 @@ class Session(_core.Session):
     operator libraries, shared weights, initializers from the caller's arrays, external data from
     memory, ONNX Runtime's memory settings, and ``reuse_outputs``. ``run(..., adapters=[...])``
     activates :class:`LoraAdapter` objects for one run, and :attr:`overridable_initializers` lists
-    what a run may feed beside the inputs.
+    what a run may feed beside the inputs (see the docs' "Loading" guide).
 
     ``profile`` (a path prefix) turns on ONNX Runtime's profiler: :meth:`end_profiling` stops it and
     returns the path of the JSON file it wrote (``<prefix>_<date>.json``, Chrome's trace format, one

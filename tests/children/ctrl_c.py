@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 # Everything made in main() stays referenced from here, so it is alive when the interpreter exits.
 ALIVE: list[object] = []

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def mutate(data: bytearray, rng: random.Random) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 import ortbind
-from tests import models
+from support import models
 
 
 def main() -> None:

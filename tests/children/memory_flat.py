@@ -13,7 +13,7 @@ import tracemalloc
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def rss() -> float:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 

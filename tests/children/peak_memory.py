@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 import ortbind
-from tests import models
+from support import models
 
 
 def status_mib(key: str) -> float:

@@ -1,4 +1,5 @@
-"""The contenders every benchmark shares: ortbind's ways to run, the official binding's, the C++ floors.
+"""The contenders of every benchmark: ortbind's ways to run, the official binding's, the C++ floors,
+and three that price something (a tightened contract, no contract, the official binding's OrtValues).
 
 A contender is made for one :class:`Target` (a model, its feeds and the session options) by its
 :class:`ContenderSpec`'s ``make``, which returns a :class:`~ortbind._bench.harness.Contender` or
@@ -148,6 +149,19 @@ def _ortbind_bound(target: Target) -> Contender:
     return Contender("ortbind_bound", lambda n: timed_block(run, n), session.close)
 
 
+def _ortbind_contract(target: Target) -> Contender:
+    session = ortbind_session(target)
+    dims = {symbol: (1, 1 << 30) for symbol in session.contract.symbols}
+    checked = session.with_contract(dims=dims)
+    return Contender("ortbind_contract", lambda n: timed_block(lambda: checked.run(target.feeds), n), session.close)
+
+
+def _ortbind_unchecked(target: Target) -> Contender:
+    session = ortbind_session(target)
+    session._set_contract(None)
+    return Contender("ortbind_unchecked", lambda n: timed_block(lambda: session.run(target.feeds), n), session.close)
+
+
 def _ort_run(target: Target) -> Contender:
     session, feeds = ort_session(target), target.feeds
     return Contender("ort", lambda n: timed_block(lambda: session.run(None, feeds), n))
@@ -173,6 +187,14 @@ def _ort_iobinding(target: Target) -> Contender:
         return timed_block(lambda: session.run_with_iobinding(held[0]), n)
 
     return Contender("ort_iobinding", block)
+
+
+def _ort_values(target: Target) -> Contender:
+    import onnxruntime as ort
+
+    session = ort_session(target)
+    values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in target.feeds.items()}
+    return Contender("ort_values", lambda n: timed_block(lambda: session.run_with_ort_values(None, values), n))
 
 
 def _floor(command: str, name: str) -> Callable[[Target], Contender]:
@@ -250,10 +272,38 @@ register(
         _ortbind_bound,
     )
 )
+register(
+    ContenderSpec(
+        "ortbind_contract",
+        "ortbind contract",
+        "session.with_contract(dims=...).run(feeds)",
+        "ortbind",
+        _ortbind_contract,
+    )
+)
+register(
+    ContenderSpec(
+        "ortbind_unchecked",
+        "ortbind no contract",
+        "session.run without the model's contract (to price the check)",
+        None,
+        _ortbind_unchecked,
+    )
+)
 register(ContenderSpec("ort", "ort run", "onnxruntime.InferenceSession.run(None, feeds)", "ort", _ort_run))
 register(
     ContenderSpec(
         "ort_iobinding", "ort iobinding", "run_with_iobinding, inputs and outputs bound once", "ort", _ort_iobinding
+    )
+)
+
+register(
+    ContenderSpec(
+        "ort_values",
+        "ort ort_values",
+        "run_with_ort_values on OrtValues made once (outputs stay OrtValues)",
+        "ort",
+        _ort_values,
     )
 )
 

@@ -39,7 +39,8 @@ def machine_info(intra_op_threads: int, inter_op_threads: int) -> dict[str, Any]
         "python": platform.python_version(),
         "numpy": np.__version__,
         "ortbind": importlib.metadata.version("ortbind"),
-        "ortbind_runtime": f"{_core.RUNTIME_VERSION} ({_core.RUNTIME_PATH})",
+        # The library's file name, not its path: a report is shared beyond the machine it ran on.
+        "ortbind_runtime": f"{_core.RUNTIME_VERSION} ({Path(_core.RUNTIME_PATH).name})",
         "ortbind_api_version": _core.API_VERSION,
         "onnxruntime_package": official,
         "session_options": {

@@ -21,8 +21,8 @@ from .._bench.contenders import CONTENDERS, Target, make, references
 from .._bench.floor import FloorBuild, build_floor
 from .._bench.machine import machine_info
 from .._bench.profile import Profile, collect_profile
+from .._bench.report import profile_tables, result_rows, write_model_report
 from ._common import UsageError, model_path, open_session, quiet_env, require
-from ._report import profile_tables, result_rows, write_report
 from .check import add_feed_options, add_thread_option, compare_bindings, feeds_for
 
 DEFAULT_CONTENDERS = (
@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         print(profile_tables(profile, limit=12, markdown=False))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        write_report(results, out, profile)
+        write_model_report(results, out, profile)
         print(f"\nreport: {out / 'report.md'}\nsamples: {out / 'results.json'}\nplot: {out / 'latency.png'}")
     else:
         print("\n(pass --out DIR for report.md, results.json and a plot)")
