@@ -2,6 +2,12 @@
 # .venv holds the build requirements, the package (editable, compiled by scikit-build-core into
 # build/) and the test or bench extras. The ONNX Runtime headers are fetched by the CMake build
 # when none are installed (cmake/fetch-ort-headers.sh).
+#
+# Every Python package a target installs comes from the lock in requirements/, each at one version
+# with its hashes: dev.txt for .venv, wheel.txt for .venv-wheel, uv.txt for uv itself. The lock is
+# universal (one file for every Python from 3.10 on, markers where a package differs), written by
+# `make lock` from pyproject.toml's extras and dependency groups. `make test-latest` runs the suite
+# against the newest releases instead, in .venv-latest.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -12,23 +18,49 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test bench bench-quick docs lint sanitize fuzz wheel clean
+.PHONY: all build test test-latest bench bench-quick docs lint sanitize fuzz wheel lock clean
 
 all: test
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-
-$(VENV)/.build-deps: pyproject.toml | $(PY)
-	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.13" "numpy>=2.0"
+# uv, at the version and hashes of requirements/uv.txt, in a venv of its own: it installs each
+# lock into its venv and writes the lock. The bootstrap is pip's, checking those hashes.
+UV_VENV := .venv-uv
+UV      := $(UV_VENV)/bin/uv
+$(UV): requirements/uv.txt
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip --disable-pip-version-check install -q --require-hashes --no-deps -r $<
 	touch $@
 
-build: $(VENV)/.build-deps
-	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
+# `uv pip sync` makes a venv hold exactly its lock's packages, every file checked against its hash.
+SYNC := $(UV) pip sync -q --require-hashes --python
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.locked: requirements/dev.txt | $(PY) $(UV)
+	$(SYNC) $(PY) $<
+	touch $@
+
+# The package itself, with no index: pip takes every requirement of the extras from what the lock
+# installed, so a requirement added to pyproject.toml without `make lock` fails here, by name.
+build: $(VENV)/.locked
+	$(PIP) install -q --no-index --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
 
 test: build
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite against the newest release of every requirement the index offers today (no lock), in
+# its own venv and build folder, upgraded on each run: drift shows up on the day someone runs this.
+LATEST_VENV := .venv-latest
+LATEST_PY   := $(LATEST_VENV)/bin/python
+test-latest: | $(UV)
+	test -x $(LATEST_PY) || $(PYTHON) -m venv $(LATEST_VENV)
+	$(UV) pip install -q --upgrade --python $(LATEST_PY) --group build
+	$(UV) pip install -q --upgrade --python $(LATEST_PY) --no-build-isolation -Cbuild-dir=build/latest/{wheel_tag} \
+	  $(BUILD_ARGS) -e ".[test,bench]"
+	$(LATEST_PY) -m pip list --format=freeze --disable-pip-version-check
+	$(LATEST_PY) -m pytest $(PYTEST_ARGS)
 
 # A complete full run also writes itself into the docs (docs/benchmarks.md, its charts and
 # results.json in docs/assets/bench/) and README.md's table; see benchmarks/page.py.
@@ -41,12 +73,8 @@ bench-quick: build
 # `make docs`: the docs site in site/, every warning an error: mkdocs with the Material theme, and the
 # API reference by mkdocstrings from the docstrings and the _core.pyi stub (the compiled objects'
 # docstrings from the built module: docs/griffe_ortbind.py). Its tools are pyproject.toml's `docs`
-# dependency group, installed into .venv.
-$(VENV)/.docs-deps: pyproject.toml | $(PY)
-	$(PIP) install -q --group docs
-	touch $@
-
-docs: build $(VENV)/.docs-deps
+# dependency group, which the lock installs into .venv with everything else.
+docs: build
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # The same checks as .pre-commit-config.yaml: ruff (lint and format), mypy --strict (python/;
@@ -65,16 +93,17 @@ fuzz: build
 
 # The test suite against an ASan + UBSan build of _core. The sanitizer runtimes must be loaded
 # before the interpreter, hence LD_PRELOAD; leak reports from CPython itself are not ours to fix.
-sanitize: $(VENV)/.build-deps
-	$(PIP) install -q --no-build-isolation -Ccmake.define.ORTBIND_SANITIZE=ON \
+sanitize: $(VENV)/.locked
+	$(PIP) install -q --no-index --no-build-isolation -Ccmake.define.ORTBIND_SANITIZE=ON \
 	  -Cbuild-dir=build/sanitize -e ".[test]"
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(PY) -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
-	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
+	$(PIP) install -q --no-index --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
 
 # `make wheel`: an sdist and a manylinux wheel in dist/, the wheel built from the sdist. The tools
-# (pyproject.toml's `wheel` dependency group) live in their own .venv-wheel. _core is compiled by zig's
+# (pyproject.toml's `wheel` dependency group, locked in requirements/wheel.txt) live in their own
+# .venv-wheel, made from $(PYTHON) (`make wheel PYTHON=python3.12` for 3.12). _core is compiled by zig's
 # clang++ against glibc $(WHEEL_GLIBC)'s symbols with zig's libc++ linked statically
 # (cmake/zig-toolchain.cmake); auditwheel then checks the module against that manylinux policy and
 # retags the wheel, failing if anything needs a newer glibc. ONNX Runtime's headers come from
@@ -86,10 +115,9 @@ WHEEL_GLIBC ?= 2.17
 WHEEL_PLAT  := manylinux_$(subst .,_,$(WHEEL_GLIBC))_x86_64
 WHEEL_ORT_ROOT := $(or $(ONNXRUNTIME_ROOT),$(CURDIR)/build/wheel-ort-headers)
 
-$(WHEEL_VENV)/.tools: pyproject.toml
+$(WHEEL_VENV)/.tools: requirements/wheel.txt | $(UV)
 	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(WHEEL_PY) -m pip --disable-pip-version-check install -q --upgrade pip
-	$(WHEEL_PY) -m pip --disable-pip-version-check install -q --group wheel
+	$(SYNC) $(WHEEL_PY) $<
 	touch $@
 
 build/wheel-ort-headers/include/onnxruntime_cxx_api.h:
@@ -106,5 +134,16 @@ wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/in
 	cp build/wheel/*.tar.gz dist/
 	$(WHEEL_PY) -m auditwheel show dist/*.whl
 
+# Writes the lock again from pyproject.toml: every package at its newest release that fits, for every
+# Python from 3.10 on. `make lock LOCK_UPGRADE=` keeps the locked versions that still fit (to add a
+# requirement alone); LOCK_UPGRADE="--upgrade-package NAME" moves one package.
+LOCK_UPGRADE ?= --upgrade
+LOCK_COMPILE = $(UV) pip compile -q --universal --python-version 3.10 --generate-hashes \
+  --custom-compile-command "make lock" $(LOCK_UPGRADE)
+lock: | $(UV)
+	$(LOCK_COMPILE) pyproject.toml --group build --extra test --extra bench --group docs -o requirements/dev.txt
+	$(LOCK_COMPILE) --group wheel -o requirements/wheel.txt
+	$(LOCK_COMPILE) --group lock -o requirements/uv.txt
+
 clean:
-	rm -rf build dist site $(VENV) $(WHEEL_VENV) benchmarks/results
+	rm -rf build dist site $(VENV) $(WHEEL_VENV) $(UV_VENV) $(LATEST_VENV) benchmarks/results

@@ -1,5 +1,6 @@
 """`make wheel`: the sdist and the manylinux wheel it leaves in dist/, each installed into a fresh
-venv (numpy and onnxruntime from the index, nothing of this repository on sys.path) and run there:
+venv (numpy and onnxruntime from the index at the lock's versions, nothing of this repository on
+sys.path) and run there:
 a model's output must equal the official binding's bit for bit, and ortbind's errors, threads,
 run_async and fork must behave as in the development build (tests/children/installed_package.py).
 
@@ -35,6 +36,16 @@ SDIST_PATHS = ("CMakeLists.txt", "cmake", "cpp", "python", "pyproject.toml", "RE
 WHEEL_TAG = "manylinux_2_17"
 # The runtime the fresh venvs install: the one this process has, so that outputs compare bit for bit.
 RUNTIME_PIN = f"onnxruntime=={onnxruntime.__version__}"
+LOCK = ROOT / "requirements" / "dev.txt"
+
+
+def _lock_as_constraints(path: Path) -> Path:
+    """The lock's versions without its hashes (a constraints file with hashes would put pip in
+    hash-checking mode, which the local wheel and sdist cannot pass): what the fresh venvs install,
+    and build the sdist with, is then the same whatever the index serves today."""
+    pins = [line.removesuffix("\\").strip() for line in LOCK.read_text().splitlines() if line[:1].isalnum()]
+    path.write_text("\n".join(pins) + "\n")
+    return path
 
 
 def _source_files() -> dict[str, bytes]:
@@ -105,7 +116,9 @@ def dist() -> tuple[Path, Path]:
 
 class Venv:
     """A fresh venv in ``path`` from this interpreter's Python, whose programs run with an
-    environment that points at nothing of this repository or of the test's own venv."""
+    environment that points at nothing of this repository or of the test's own venv, and whose pip
+    keeps to the lock's versions (in the build environment of an sdist too: PIP_CONSTRAINT reaches it
+    before pip 26.2, PIP_BUILD_CONSTRAINT from then on)."""
 
     def __init__(self, path: Path) -> None:
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
@@ -116,6 +129,8 @@ class Venv:
             if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "ORTBIND_LIBRARY"}
         }
         self.env["PATH"] = os.pathsep.join((str(path / "bin"), self.env.get("PATH", "")))
+        constraints = str(_lock_as_constraints(path.with_name(path.name + "-constraints.txt")))
+        self.env["PIP_CONSTRAINT"] = self.env["PIP_BUILD_CONSTRAINT"] = constraints
 
     def run(self, program: str, *args: str, env: dict[str, str] | None = None) -> str:
         """Runs the venv's ``program`` (python, pip, ortbind...) from the venv's folder; returns
