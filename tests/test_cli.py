@@ -1,5 +1,5 @@
 """The ``ortbind`` command line: info, check and bench (with --profile) on models made here and on real
-models shipped in PyPI wheels (tests/real_models.py), their exit statuses, their report files, and
+models shipped in PyPI wheels (support/real_models.py), their exit statuses, their report files, and
 one readable line with exit status 2 for each kind of user mistake."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from onnx import TensorProto, helper
 from ortbind.cli import main
 from ortbind.cli._compare import compare
 from support import models
-from tests import real_models
+from support import real_models
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_BENCH = ["--duration", "0.2", "--no-progress"]

