@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Fetches ONNX Runtime's C/C++ API headers from Debian's libonnxruntime-dev package of the stable
-# release "trixie" (API version 21) into DEST/include, using apt with a private sources file and a
-# private state folder under DEST, so the system's own apt lists and cache are never touched.
-# The mirror is whichever Debian mirror the system's apt sources already name.
+# Fetches ONNX Runtime's C/C++ API headers from Debian's libonnxruntime-dev into DEST/include, using
+# apt with a private sources file and a private state folder under DEST, so the system's own apt
+# lists and cache are never touched. The mirror is whichever Debian mirror the system's apt sources
+# already name.
+#
+# The headers are those of 1.27.1 (C API version 27: plugin execution providers, devices, the
+# compile API, per-run profiling), which Debian carries in its "experimental" suite. A suite can
+# drop a version, so the newest that is there is taken in this order: 1.27.1 from experimental,
+# unstable's (1.23, API 23), then the stable release trixie's (1.21, API 21). ortbind builds against
+# any of them; what needs a newer API than the headers describe is reported unavailable at run time
+# (ortbind.runtime.FEATURES), as it is when the loaded runtime is older.
 #
 # Usage: fetch-ort-headers.sh DEST
 set -euo pipefail
 
 dest=${1:?usage: fetch-ort-headers.sh DEST}
-suite=trixie
 package=libonnxruntime-dev
+# suite:version, newest first; an empty version takes the suite's own.
+candidates=("experimental:1.27.1+dfsg-1" "sid:" "trixie:")
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 fail() { echo "ortbind: $*" >&2; exit 1; }
@@ -36,7 +44,9 @@ fi
 state=$dest/apt
 rm -rf "$state"
 mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/download" "$dest/include"
-echo "deb [signed-by=$keyring] $mirror $suite main" >"$state/sources.list"
+for candidate in "${candidates[@]}"; do
+  echo "deb [signed-by=$keyring] $mirror ${candidate%%:*} main"
+done >"$state/sources.list"
 : >"$state/status"
 
 apt_opts=(
@@ -49,10 +59,23 @@ apt_opts=(
   -o "Debug::NoLocking=1"
 )
 
-echo "ortbind: fetching $package from Debian $suite (mirror from the system's apt sources)"
-apt-get "${apt_opts[@]}" -qq update || fail "apt-get update of the private $suite list failed"
-(cd "$state/download" && apt-get "${apt_opts[@]}" -qq download "$package") \
-  || fail "apt-get download $package failed"
+echo "ortbind: fetching $package from Debian (mirror from the system's apt sources)"
+apt-get "${apt_opts[@]}" -qq update || fail "apt-get update of the private Debian lists failed"
+fetched=
+for candidate in "${candidates[@]}"; do
+  suite=${candidate%%:*} version=${candidate#*:}
+  if [[ -n $version ]]; then
+    spec="$package=$version"
+  else
+    spec="$package/$suite"
+  fi
+  if (cd "$state/download" && apt-get "${apt_opts[@]}" -qq download "$spec" 2>/dev/null); then
+    fetched=$suite
+    break
+  fi
+  echo "ortbind: $spec is not in Debian's $suite now; trying the next"
+done
+[[ -n $fetched ]] || fail "apt-get download $package failed from every suite tried"
 
 deb=$(ls "$state/download"/"$package"_*.deb | head -n 1)
 dpkg-deb -x "$deb" "$state/unpacked"

@@ -6,6 +6,7 @@ Each builder returns the serialized model (bytes); none downloads anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -136,6 +137,19 @@ def mlp(features: int = 64, hidden: int = 128, classes: int = 10, seed: int = 0)
         [tensor("x", TensorProto.FLOAT, ["batch", features])],
         [tensor("probs", TensorProto.FLOAT, ["batch", classes])],
         inits,
+    )
+    return _model(graph)
+
+
+def matmul_hardmax(features: int = 64, classes: int = 10, seed: int = 0) -> bytes:
+    """A MatMul then a Hardmax: an operator the ggml plugin lacks after one it has."""
+    rng = np.random.default_rng(seed)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Hardmax", ["m"], ["y"], axis=1)],
+        "matmul_hardmax",
+        [tensor("x", TensorProto.FLOAT, ["batch", features])],
+        [tensor("y", TensorProto.FLOAT, ["batch", classes])],
+        [_weights("w", [features, classes], rng)],
     )
     return _model(graph)
 
@@ -376,3 +390,37 @@ def zipmap(labels: Sequence[int] = (10, 20, 30)) -> bytes:
     )
     graph = helper.make_graph([node], "zipmap", [tensor("probs", TensorProto.FLOAT, ["n", len(labels)])], [rows])
     return _ml_model(graph)
+
+
+def huge_model(folder: Path, rows: int, width: int) -> Path:
+    """Gather from two float32 tables kept in one external file, together over 2 GiB: the file is
+    sparse (zeros but for a marker row), so it costs no disk and no time to write."""
+    half = rows * width * 4
+    with open(folder / "tables.bin", "wb") as f:
+        f.truncate(2 * half)
+        f.seek(half + 5 * width * 4)  # row 5 of the second table
+        f.write(np.full(width, 7.0, np.float32).tobytes())
+    tables = []
+    for i, name in enumerate(("a", "b")):
+        table = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[rows, width])
+        table.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "tables.bin"), ("offset", str(i * half)), ("length", str(half))):
+            entry = table.external_data.add()
+            entry.key, entry.value = key, value
+        tables.append(table)
+    nodes = [
+        helper.make_node("Gather", ["a", "i"], ["ra"]),
+        helper.make_node("Gather", ["b", "i"], ["rb"]),
+        helper.make_node("Add", ["ra", "rb"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "huge",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, ["n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", width])],
+        tables,
+    )
+    path = folder / "huge.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    path.write_bytes(model.SerializeToString())
+    return path

@@ -193,7 +193,10 @@ def test_a_tightened_contract_is_checked_by_its_bindings() -> None:
 def test_signatures() -> None:
     session = ortbind.Session(models.add())
     assert str(inspect.signature(session.bind)) == "(outputs=None, *, out=None, inputs=None, contract=None)"
-    assert str(inspect.signature(session.bind().run)) == "(feeds=None, *, timeout=None, cancel=None, adapters=None)"
+    assert str(inspect.signature(session.bind().run)) == (
+        "(feeds=None, *, timeout=None, cancel=None, adapters=None, tag=None, log_level=None, run_config=None, "
+        "profile=None)"
+    )
     run: Any = session.bind().run
     with pytest.raises(TypeError, match="run\\(\\) got an unexpected keyword argument 'out'"):
         run({}, out={})

@@ -15,10 +15,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from ortbind import runtime
 from ortbind.cli import main
 from ortbind.cli._compare import compare
-from support import models
-from support import real_models
+from support import models, real_models
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_BENCH = ["--duration", "0.2", "--no-progress"]
@@ -112,6 +112,31 @@ def test_info_on_a_real_model_shows_placeholders_as_unknown(capsys) -> None:
     assert "float32[?, 1536]" in out and "[unk__122, 1536]" in out
     assert "named dims: none; placeholder names, unknown dims (?) to the contract: unk__122, unk__123" in out
     assert "tf2onnx" in out and "ai.onnx 13" in out
+
+
+def test_info_shows_which_provider_runs_each_node_and_takes_a_policy(tmp_path, capsys) -> None:
+    if not runtime.FEATURES["node_assignment"].available:
+        pytest.skip("node assignment needs C API 24")
+    path = write(tmp_path, "mlp.onnx", models.mlp())
+    assert main(["info", str(path), "--provider-policy", "prefer_cpu", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    (cpu,) = facts["node_assignment"]
+    assert cpu["provider"] == "CPUExecutionProvider" and cpu["nodes"] == sum(cpu["op_types"].values())
+    assert main(["info", str(path), "--provider", "CPUExecutionProvider"]) == 0
+    assert "execution providers of the optimized graph's nodes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--provider-library", "nameonly"], "--provider-library nameonly: give NAME=PATH"),
+        (["--provider", "CPUExecutionProvider:novalue"], "options are KEY=VALUE"),
+    ],
+)
+def test_provider_forms_that_are_wrong_exit_2(tmp_path, capsys, argv, message) -> None:
+    path = write(tmp_path, "mlp.onnx", models.mlp())
+    assert main(["info", str(path), *argv]) == 2
+    assert message in capsys.readouterr().err
 
 
 # --- check ------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 import ortbind
 from ortbind import _core
-from support import models
+from support import models, plugins, real_models
 from tests.helpers import run_child
 
 
@@ -71,7 +72,7 @@ def test_runtime_older_than_the_headers_is_a_clear_import_error(tmp_path: Path) 
     message = result.stderr.strip().splitlines()[-1]
     assert message.startswith("ImportError: ortbind: ONNX Runtime 1.16.3 at ")
     assert str(lib) in message
-    assert f"does not provide C API version {ortbind.runtime.API_VERSION}" in message
+    assert "does not provide C API version 21, the oldest ortbind runs on" in message
 
 
 def test_explicit_library_path_is_used(tmp_path: Path) -> None:
@@ -115,8 +116,38 @@ def test_every_compiled_callable_has_a_signature(name: str, value: object) -> No
 
 def test_run_signature_is_the_documented_one() -> None:
     session = ortbind.Session(models.identity())
-    expected = "(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, contract=None)"
+    expected = (
+        "(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, tag=None, log_level=None, "
+        "run_config=None, profile=None, contract=None)"
+    )
     assert str(inspect.signature(session.run)) == expected
     checked = inspect.signature(session.with_contract().run).parameters
-    assert list(checked) == ["feeds", "outputs", "out", "timeout", "cancel", "adapters"]
+    assert list(checked) == [
+        "feeds",
+        "outputs",
+        "out",
+        "timeout",
+        "cancel",
+        "adapters",
+        "tag",
+        "log_level",
+        "run_config",
+        "profile",
+    ]
     assert inspect.signature(ortbind.Env).parameters["log_level"].default == "warning"
+
+
+def test_an_older_runtime_runs_and_refuses_each_newer_feature_alone() -> None:
+    try:
+        library = plugins.older_runtime_library()
+    except real_models.ModelUnavailable as error:
+        pytest.skip(str(error))
+    result = run_child("older_runtime", env={"ORTBIND_LIBRARY": str(library)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["version"] == plugins.OLDER_RUNTIME_VERSION and report["api"] == 21
+    assert not any(report["features"].values())
+    assert report["sum"] == [[2.0] * 3] * 2 and report["tagged"] == report["sum"]
+    for feature, message in report["refused"].items():
+        assert "needs ONNX Runtime's C API version 2" in message, (feature, message)
+        assert "provides C API version 21" in message and "install onnxruntime>=1.2" in message, (feature, message)

@@ -67,6 +67,7 @@ CALLED = {
     "score_dataset",
     "score_rows",
     "tenants",
+    "pick_providers",
     "score_requests",
 }
 SCRIPTS = {"noisy.onnx"}
@@ -179,6 +180,17 @@ def test_loading_example_makes_sessions_that_share_weights(tmp_path: Path) -> No
     assert len(sessions) == 3
     for session in sessions:
         np.testing.assert_allclose(session.run(x)["probs"], expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.skipif(
+    not (
+        ortbind.runtime.FEATURES["provider_policy"].available and ortbind.runtime.FEATURES["node_assignment"].available
+    ),
+    reason="devices, policies and node assignment need C API 24",
+)
+def test_providers_example_picks_the_cpu_device_and_a_policy() -> None:
+    (namespace,) = defining("pick_providers")
+    assert set(namespace["pick_providers"](models.mlp())) == {"CPUExecutionProvider"}
 
 
 def test_batcher_example_scores_rows() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
 
 import ortbind
 from support import models
@@ -101,45 +100,11 @@ def test_changed_model_buffer_refuses_to_pickle() -> None:
         pickle.dumps(session)
 
 
-def huge_model(folder: Path, rows: int, width: int) -> Path:
-    """Gather from two float32 tables kept in one external file, together over 2 GiB: the file is
-    sparse (zeros but for a marker row), so it costs no disk and no time to write."""
-    half = rows * width * 4
-    with open(folder / "tables.bin", "wb") as f:
-        f.truncate(2 * half)
-        f.seek(half + 5 * width * 4)  # row 5 of the second table
-        f.write(np.full(width, 7.0, np.float32).tobytes())
-    tables = []
-    for i, name in enumerate(("a", "b")):
-        table = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[rows, width])
-        table.data_location = TensorProto.EXTERNAL
-        for key, value in (("location", "tables.bin"), ("offset", str(i * half)), ("length", str(half))):
-            entry = table.external_data.add()
-            entry.key, entry.value = key, value
-        tables.append(table)
-    nodes = [
-        helper.make_node("Gather", ["a", "i"], ["ra"]),
-        helper.make_node("Gather", ["b", "i"], ["rb"]),
-        helper.make_node("Add", ["ra", "rb"], ["y"]),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "huge",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, ["n"])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", width])],
-        tables,
-    )
-    path = folder / "huge.onnx"
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    path.write_bytes(model.SerializeToString())
-    return path
-
-
 @pytest.mark.slow
 def test_model_over_2_gib_by_path_and_from_memory(tmp_path: Path) -> None:
     width = 1024
     rows = (1 << 30) // (width * 4) + 1024  # two tables of just over 1 GiB each
-    path = huge_model(tmp_path, rows, width)
+    path = models.huge_model(tmp_path, rows, width)
     assert (tmp_path / "tables.bin").stat().st_size > 2 << 30
     i = np.array([5, 0], np.int64)
     by_path = ortbind.Session(path, optimization="disabled")

@@ -18,7 +18,7 @@ import pytest
 
 import ortbind
 from support import real_models
-from tests.real_models import CATALOGUE, RealModel
+from support.real_models import CATALOGUE, RealModel
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")

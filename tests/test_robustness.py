@@ -5,6 +5,7 @@ the whole suite."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import sys
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ortbind
-from support import models
+from support import models, plugins, real_models
 from tests.helpers import chain_nodes, run_child
 
 
@@ -241,13 +242,19 @@ def test_memory_is_flat_over_many_runs_and_sessions() -> None:
 @pytest.mark.slow
 def test_memory_is_flat_for_every_value_kind() -> None:
     # Each run gets a freshly made input (a leaked input would grow RSS by the "leaked" figure).
-    result = run_child("memory_per_kind", "300", timeout=600)
+    # With a plugin provider where its library can be fetched (sessions made with it, and runs).
+    env: dict[str, str] = {}
+    with contextlib.suppress(real_models.ModelUnavailable):
+        env = {"ORTBIND_PLUGIN_LIBRARY": str(plugins.ggml_library()), plugins.GGML_LOG_ENV: "error"}
+    result = run_child("memory_per_kind", "300", timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     growth = json.loads(result.stdout)
     assert set(growth) >= {
         "numeric", "pooled", "pooled_shapes", "string", "sequence", "map", "optional", "out", "run_async", "contract",
         "bound",
     }  # fmt: skip
+    if env:
+        assert {"plugin_run", "plugin_session"} <= set(growth)
     for kind, (grown, leaked) in growth.items():
         assert grown < 16, f"{kind}: RSS grew {grown:.1f} MiB over 300 runs (a leaked input would be {leaked:.0f} MiB)"
 

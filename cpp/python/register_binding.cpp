@@ -3,6 +3,7 @@
 
 #include "python/fastcall.hpp"
 #include "session/binding.hpp"
+#include "session/request.hpp"
 
 namespace ortbind {
 namespace {
@@ -10,14 +11,24 @@ namespace {
 // An instance whose __init__ never ran (Binding.__new__) is refused, never read.
 Binding& binding_of(py::handle self) { return native<Binding>(self, "ortbind.Binding"); }
 
-constexpr const char* kNames[] = {"feeds", "timeout", "cancel", "adapters"};
-constexpr FastcallSignature kRun{"run", kNames, 4, 1, 0};
+constexpr const char* kNames[] = {"feeds", "timeout",   "cancel",     "adapters",
+                                  "tag",   "log_level", "run_config", "profile"};
+constexpr FastcallSignature kRun{"run", kNames, 8, 1, 0};
 
 PyObject* run_fastcall(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  PyObject* values[4];
+  PyObject* values[8];
   if (!parse_fastcall(kRun, kRun.count, args, nargs, kwnames, values)) return nullptr;
-  return fastcall_result(
-      [&] { return fastcall_self<Binding>(self, "ortbind.Binding").run(values[0], values[1], values[2], values[3]); });
+  return fastcall_result([&] {
+    RunArguments arguments;
+    arguments.timeout = values[1];
+    arguments.cancel = values[2];
+    arguments.adapters = values[3];
+    arguments.tag = values[4];
+    arguments.log_level = values[5];
+    arguments.run_config = values[6];
+    arguments.profile = values[7];
+    return fastcall_self<Binding>(self, "ortbind.Binding").run(values[0], arguments);
+  });
 }
 
 }  // namespace

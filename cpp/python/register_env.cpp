@@ -43,9 +43,17 @@ dies under a session.
             return Env{default_env()};
           },
           "default()\n--\n\nThe live environment, or the process default (created on first use).")
-      .def_property_readonly(
-          "log_level",
-          [](py::handle e) { return level_name(native<Env>(e, "ortbind.Env").core->settings().log_level); })
+      .def_property_readonly("log_level",
+                             [](py::handle e) { return level_name(native<Env>(e, "ortbind.Env").core->log_level()); })
+      .def(
+          "set_log_level",
+          [](py::handle e, const std::string& level) {
+            native<Env>(e, "ortbind.Env").core->set_log_level(parse_level(level));
+          },
+          py::arg("level"),
+          "set_log_level(self, level)\n--\n\nWhich records ONNX Runtime logs from now on ('verbose', 'info', "
+          "'warning', "
+          "'error', 'fatal'), for every session of this environment; a run's log_level narrows it for that run.")
       .def_property_readonly("log_id",
                              [](py::handle e) { return native<Env>(e, "ortbind.Env").core->settings().log_id; })
       .def_property_readonly(

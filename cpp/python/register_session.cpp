@@ -11,23 +11,40 @@ namespace {
 
 Session& session_of(py::handle self) { return native<Session>(self, "ortbind.Session"); }
 
-// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, contract=None),
-// written once: the parser and the docstring's text signature both come from this table.
-constexpr const char* kNames[] = {"feeds", "outputs", "out", "timeout", "cancel", "adapters", "contract"};
-constexpr FastcallSignature kRun{"run", kNames, 7, 2, 1};
-constexpr Py_ssize_t kContract = 6;
+// run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, tag=None,
+// log_level=None, run_config=None, profile=None, contract=None), written once: the parser and the
+// docstring's text signature both come from this table.
+constexpr const char* kNames[] = {"feeds", "outputs",   "out",        "timeout", "cancel",  "adapters",
+                                  "tag",   "log_level", "run_config", "profile", "contract"};
+constexpr FastcallSignature kRun{"run", kNames, 11, 2, 1};
+constexpr Py_ssize_t kContract = 10;
+
+// The run's arguments past the feeds and out=, from the parsed values in kNames' order.
+RunArguments run_arguments(PyObject* const* values) {
+  RunArguments arguments;
+  arguments.outputs = values[1];
+  arguments.timeout = values[3];
+  arguments.cancel = values[4];
+  arguments.adapters = values[5];
+  arguments.tag = values[6];
+  arguments.log_level = values[7];
+  arguments.run_config = values[8];
+  arguments.profile = values[9];
+  arguments.contract = values[10];
+  return arguments;
+}
 
 // The one parser of run's arguments; `contract`, when given, is the contract of a CheckedSession
 // (then the keyword is not accepted).
 PyObject* parse_and_run(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                         PyObject* contract) {
-  PyObject* values[7];
+  PyObject* values[11];
   const Py_ssize_t count = contract != nullptr ? kContract : kRun.count;
   if (!parse_fastcall(kRun, count, args, nargs, kwnames, values)) return nullptr;
   if (contract != nullptr) values[kContract] = contract;
   return fastcall_result([&] {
     Session& session = fastcall_self<Session>(self, "ortbind.Session");
-    return session.run(values[0], values[1], values[2], values[3], values[4], values[5], values[6]);
+    return session.run(values[0], values[2], run_arguments(values));
   });
 }
 
@@ -51,12 +68,15 @@ namespace {
 
 // Making, closing and describing a session.
 void register_lifecycle(py::class_<Session>& cls) {
-  cls.def(py::init([](py::handle model, py::handle env, const py::kwargs& options) {
-            return std::make_unique<Session>(model, env, options);
-          }),
-          py::arg("model"), py::kw_only(), py::arg("env") = py::none(),
-          "__init__(self, model, *, env=None, **options)\n--\n\n"
-          "Loads the model (a path or bytes-like) with the GIL released; options as in SESSION_OPTIONS.")
+  cls.def(py::init(
+              [](py::handle model, py::handle env, py::handle timeout, py::handle cancel, const py::kwargs& options) {
+                return std::make_unique<Session>(model, env, timeout, cancel, options);
+              }),
+          py::arg("model"), py::kw_only(), py::arg("env") = py::none(), py::arg("timeout") = py::none(),
+          py::arg("cancel") = py::none(),
+          "__init__(self, model, *, env=None, timeout=None, cancel=None, **options)\n--\n\n"
+          "Loads the model (a path or bytes-like) with the GIL released; options as in SESSION_OPTIONS. timeout "
+          "(seconds), cancel (a CancelToken) and Ctrl-C stop the loading.")
       .def(
           "close", [](py::handle self) { session_of(self).close(); },
           "close(self)\n--\n\nReleases the session once its runs in flight are over; later runs raise ClosedError.")
@@ -121,15 +141,23 @@ void register_runs(py::class_<Session>& cls) {
       .def(
           "_run_async",
           [](py::object self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-             py::handle adapters, py::handle contract, py::handle callback) {
-            session_of(self).run_async(self, feeds, outputs, timeout, cancel, adapters, contract, callback);
+             py::handle adapters, py::handle tag, py::handle log_level, py::handle run_config, py::handle profile,
+             py::handle contract, py::handle callback) {
+            const RunArguments arguments{outputs,   timeout,    cancel,  adapters, tag,
+                                         log_level, run_config, profile, contract};
+            session_of(self).run_async(self, feeds, arguments, callback);
           },
           py::arg("feeds"), py::arg("outputs") = py::none(), py::kw_only(), py::arg("timeout") = py::none(),
-          py::arg("cancel") = py::none(), py::arg("adapters") = py::none(), py::arg("contract") = py::none(),
-          py::arg("callback"),
-          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, adapters=None, contract=None, "
-          "callback)\n--\n\n"
-          "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.");
+          py::arg("cancel") = py::none(), py::arg("adapters") = py::none(), py::arg("tag") = py::none(),
+          py::arg("log_level") = py::none(), py::arg("run_config") = py::none(), py::arg("profile") = py::none(),
+          py::arg("contract") = py::none(), py::arg("callback"),
+          "_run_async(self, feeds, outputs=None, *, timeout=None, cancel=None, adapters=None, tag=None, "
+          "log_level=None, run_config=None, profile=None, contract=None, callback)\n--\n\n"
+          "Starts the run on one of ONNX Runtime's threads; callback(result, error, session) gets its end.")
+      .def(
+          "node_assignment", [](py::handle self) { return session_of(self).node_assignment(); },
+          "node_assignment(self)\n--\n\n"
+          "Which execution provider runs each node: (provider, [(node, op_type, domain), ...]) per subgraph.");
   static const std::string run_doc = "run" + fastcall_text_signature(kRun, "", kRun.count) +
                                      "\n--\n\nRuns the model: feeds maps input names to values; outputs names "
                                      "the outputs wanted, in order.";

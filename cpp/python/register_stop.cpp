@@ -2,6 +2,7 @@
 // (Ctrl-C), and interpreter exit (runs in flight terminated and waited for).
 #include "python/register.hpp"
 
+#include "runtime/log_queue.hpp"
 #include "stop/cancel_token.hpp"
 #include "stop/runs_in_flight.hpp"
 #include "stop/sigint.hpp"
@@ -12,6 +13,7 @@ void register_stop(py::module_& m) {
   set_main_thread(py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>());
   py::module_::import("atexit").attr("register")(py::cpp_function([] {
     py::gil_scoped_release release;
+    close_log_queue();  // ortbind._logging's reader returns and the thread ends
     stop_runs_at_exit();
   }));
 

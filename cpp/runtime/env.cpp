@@ -1,6 +1,7 @@
 #include "runtime/env.hpp"
 
 #include "runtime/fork.hpp"
+#include "runtime/log_queue.hpp"
 
 #include <mutex>
 
@@ -55,15 +56,27 @@ std::string EnvSettings::describe() const {
   return text;
 }
 
-EnvCore::EnvCore(const EnvSettings& settings) : settings_(settings) {
+// Every environment logs through the queue to Python's logging (log_queue.hpp), at its level.
+EnvCore::EnvCore(const EnvSettings& settings) : settings_(settings), log_level_(settings.log_level) {
   if (settings.global_thread_pools) {
     Ort::ThreadingOptions threading;
     threading.SetGlobalIntraOpNumThreads(settings.intra_op_threads);
     threading.SetGlobalInterOpNumThreads(settings.inter_op_threads);
-    env_ = Ort::Env(threading, settings.log_level, settings.log_id.c_str());
+    env_ = Ort::Env(threading, queue_log_record, nullptr, settings.log_level, settings.log_id.c_str());
   } else {
-    env_ = Ort::Env(settings.log_level, settings.log_id.c_str());
+    env_ = Ort::Env(settings.log_level, settings.log_id.c_str(), queue_log_record, nullptr);
   }
+}
+
+EnvSettings EnvCore::settings() const {
+  EnvSettings current = settings_;
+  current.log_level = log_level();
+  return current;
+}
+
+void EnvCore::set_log_level(OrtLoggingLevel level) {
+  check(api().UpdateEnvWithCustomLogLevel(env_, level));
+  log_level_.store(level);
 }
 
 std::shared_ptr<EnvCore> acquire_env(const EnvSettings& settings) {

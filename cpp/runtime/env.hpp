@@ -2,6 +2,7 @@
 #pragma once
 #include "common.hpp"
 
+#include <atomic>
 #include <memory>
 
 namespace ortbind {
@@ -24,10 +25,16 @@ class EnvCore {
  public:
   explicit EnvCore(const EnvSettings& settings);
   Ort::Env& env() { return env_; }
-  const EnvSettings& settings() const { return settings_; }
+  // Its settings, with the log level it has now.
+  EnvSettings settings() const;
+  OrtLoggingLevel log_level() const { return static_cast<OrtLoggingLevel>(log_level_.load()); }
+  // Which records ONNX Runtime makes from now on (UpdateEnvWithCustomLogLevel); a run's own level
+  // narrows it for that run, never widens it.
+  void set_log_level(OrtLoggingLevel level);
 
  private:
-  EnvSettings settings_;
+  EnvSettings settings_;  // as made; the log level is log_level_'s
+  std::atomic<int> log_level_;
   Ort::Env env_{nullptr};
 };
 

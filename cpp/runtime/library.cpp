@@ -2,7 +2,12 @@
 // comes from the installed onnxruntime wheel (or ORTBIND_LIBRARY).
 #include "runtime/library.hpp"
 
+#include "runtime/features.hpp"
+
 #include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 namespace ortbind {
 namespace {
@@ -12,6 +17,15 @@ const OrtApi* g_api = nullptr;
 RuntimeInfo g_runtime;
 
 using GetApiBaseFn = const OrtApiBase* (*)();
+
+// The C API version to ask for: ONNX Runtime 1.N provides versions 1 to N, so N from its version
+// string, up to what the headers describe. (Asking for a version the runtime lacks returns null
+// and prints a line on stderr, so it is not probed.) 0 when the string is not "1.N...".
+uint32_t wanted_api(const std::string& version) {
+  if (version.rfind("1.", 0) != 0) return 0;
+  const unsigned long minor = std::strtoul(version.c_str() + 2, nullptr, 10);
+  return static_cast<uint32_t>(std::min<unsigned long>(minor, ORT_API_VERSION));
+}
 
 }  // namespace
 
@@ -30,16 +44,17 @@ void load_runtime(const std::string& path) {
   }
   const OrtApiBase* base = get_api_base();
   const std::string version = base->GetVersionString();
-  // GetApi returns null when the runtime is older than the API version the headers describe.
-  const OrtApi* table = base->GetApi(ORT_API_VERSION);
+  uint32_t wanted = wanted_api(version);
+  if (wanted == 0) wanted = ORT_API_VERSION;  // a version string of another shape: ask for the headers'
+  const OrtApi* table = wanted >= kBaselineApi ? base->GetApi(wanted) : nullptr;
   if (table == nullptr) {
     throw py::import_error("ortbind: ONNX Runtime " + version + " at " + path + " does not provide C API version " +
-                           std::to_string(ORT_API_VERSION) + ", which ortbind was built for; install onnxruntime>=1." +
-                           std::to_string(ORT_API_VERSION) + " or point ORTBIND_LIBRARY at one.");
+                           std::to_string(kBaselineApi) + ", the oldest ortbind runs on; install onnxruntime>=1." +
+                           std::to_string(kBaselineApi) + " or point ORTBIND_LIBRARY at one.");
   }
   g_api = table;
   Ort::InitApi(table);
-  g_runtime = {path, version};
+  g_runtime = {path, version, wanted};
 }
 
 const RuntimeInfo& runtime_info() { return g_runtime; }

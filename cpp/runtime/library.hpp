@@ -9,12 +9,13 @@
 namespace ortbind {
 
 struct RuntimeInfo {
-  std::string path;     // the file loaded
-  std::string version;  // its own version string, "1.32.0"
+  std::string path;          // the file loaded
+  std::string version;       // its own version string, "1.32.0"
+  uint32_t api_version = 0;  // the C API version in use: the runtime's, up to the headers'
 };
 
-// Loads the library at `path` and sets api(); ImportError when it is not an ONNX Runtime or does
-// not provide the C API version of the headers this module was built with.
+// Loads the library at `path` and sets api(); ImportError when it is not an ONNX Runtime or is older
+// than the baseline C API (features.hpp). A newer runtime serves every older version's table.
 void load_runtime(const std::string& path);
 const RuntimeInfo& runtime_info();
 

@@ -30,7 +30,10 @@ Binding::Binding(py::handle session, py::handle outputs, py::handle out, py::han
       session_(native<Session>(session, "ortbind.Session")) {
   session_.ensure_open();
   const Signature& signature = session_.signature();
-  const Request request = read_request(session_, outputs, py::none(), py::none(), py::none(), contract);
+  RunArguments arguments;
+  arguments.outputs = outputs;
+  arguments.contract = contract;
+  const Request request = read_request(session_, arguments);
   contract_ = request.contract;
   Call call(signature.input_names.size(), request);
   ortbind::select_outputs(signature, call, request);
@@ -145,13 +148,12 @@ OrtStatus* Binding::prepare(Slot& slot, Call& call, const Fed& fed) {
   return nullptr;
 }
 
-py::object Binding::run(py::handle feeds, py::handle timeout, py::handle cancel, py::handle adapters) {
+py::object Binding::run(py::handle feeds, const RunArguments& arguments) {
   session_.ensure_open();
   const Signature& signature = session_.signature();
   Request request;
   request.contract = contract_;
-  read_stop_arguments(request, timeout, cancel);
-  if (!adapters.is_none()) request.adapters = parse_adapters(adapters);
+  read_run_arguments(request, arguments);
   request.n_outputs = selected_.size();
   RunPipeline pipeline(session_, std::move(request));
   Call& call = pipeline.call();

@@ -30,7 +30,7 @@ class Binding {
   Binding(const Binding&) = delete;
   Binding& operator=(const Binding&) = delete;
 
-  py::object run(py::handle feeds, py::handle timeout, py::handle cancel, py::handle adapters);
+  py::object run(py::handle feeds, const struct RunArguments& arguments);
   py::tuple bound_inputs() const;
   py::tuple outputs() const;
   py::object session() const { return session_object_; }

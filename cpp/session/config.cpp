@@ -93,7 +93,13 @@ const SessionOption kSessionOptions[] = {
     {"providers", "None", "Sequence[Provider] | None",
      "Execution providers in order of preference, each a name or a (name, {option: value}) pair; "
      "option values reach ONNX Runtime as str(value). The CPU provider is always last in line.",
-     [](SessionConfig& c, py::handle v) { c.other_providers = add_providers(c.options, v); }},
+     [](SessionConfig& c, py::handle v) { c.providers.add(c.options, *c.env, v); }},
+    {"provider_policy", "None",
+     "Literal['default', 'prefer_cpu', 'prefer_npu', 'prefer_gpu', 'max_performance', 'max_efficiency', "
+     "'min_overall_power'] | None",
+     "ONNX Runtime picks the providers among the devices it offers (ortbind.runtime.devices(), registered provider "
+     "libraries' included) by this policy.",
+     [](SessionConfig& c, py::handle v) { c.providers.set_policy(c.options, text_option("provider_policy", v)); }},
     {"optimization", "'all'", "Literal['disabled', 'basic', 'extended', 'all']",
      "ONNX Runtime's graph optimization level.",
      [](SessionConfig& c, py::handle v) {
@@ -142,6 +148,19 @@ const SessionOption kSessionOptions[] = {
      [](SessionConfig& c, py::handle v) {
        bool_option("memory_pattern", v) ? c.options.EnableMemPattern() : c.options.DisableMemPattern();
      }},
+    {"optimized_model", "None", "str | os.PathLike[str] | None",
+     "A path where ONNX Runtime writes the model as optimized for this session (SetOptimizedModelFilePath).",
+     [](SessionConfig& c, py::handle v) {
+       c.options.SetOptimizedModelFilePath(path_option("optimized model path", v).c_str());
+     }},
+    {"deterministic", "None", "bool | None",
+     "Whether kernels that have a deterministic variant use it (SetDeterministicCompute; ONNX Runtime's default: "
+     "off).",
+     [](SessionConfig& c, py::handle v) { c.options.SetDeterministicCompute(bool_option("deterministic", v)); }},
+    {"log_level", "None", "Literal['verbose', 'info', 'warning', 'error', 'fatal'] | None",
+     "Which of this session's log records ONNX Runtime makes (SetSessionLogSeverityLevel); within what its Env "
+     "logs, default the Env's level.",
+     [](SessionConfig& c, py::handle v) { c.options.SetLogSeverityLevel(parse_level(text_option("log_level", v))); }},
     {"reuse_outputs", "None", "bool | None",
      "Whether run() hands the buffers of outputs Python has dropped back to ONNX Runtime to write into (default: "
      "on; off for a model whose runs must never be repeated).",

@@ -5,7 +5,9 @@
 #pragma once
 #include "common.hpp"
 
+#include "runtime/env.hpp"
 #include "session/extras.hpp"
+#include "session/providers.hpp"
 
 #include <memory>
 #include <optional>
@@ -14,10 +16,13 @@
 namespace ortbind {
 
 struct SessionConfig {
-  Ort::SessionOptions options;  // what ONNX Runtime reads when the session is made
+  explicit SessionConfig(std::shared_ptr<EnvCore> environment) : env(std::move(environment)) {}
+
+  std::shared_ptr<EnvCore> env;  // the environment the session is made in
+  Ort::SessionOptions options;   // what ONNX Runtime reads when the session is made
   // Thread counts, set on `options` only once the Env is known (global pools own them there).
   std::optional<int> intra_op_threads, inter_op_threads;
-  bool other_providers = false;  // a provider besides the CPU's was added
+  ProviderSelection providers;
   bool reuse_outputs = true;
   // Held by the session for its life: ONNX Runtime keeps using them after the session is made.
   std::shared_ptr<PrepackedWeights> prepacked;

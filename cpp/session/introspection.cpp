@@ -2,6 +2,9 @@
 // profiler, and the contracts compiled against its signature.
 #include "session/session.hpp"
 
+#include "runtime/features.hpp"
+
+#include <array>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -47,6 +50,45 @@ py::dict Session::metadata() {
   py::dict custom;
   for (const auto& [key, value] : meta->custom) custom[model_text(key)] = model_text(value);
   result["custom"] = custom;
+  return result;
+}
+
+py::list Session::node_assignment() const {
+  require(Feature::kNodeAssignment, "node_assignment()");
+  ensure_open();
+  std::vector<std::pair<std::string, std::vector<std::array<std::string, 3>>>> subgraphs;
+#if ORTBIND_HEADERS_HAVE(24)
+  auto read = [&] {
+    const OrtApi& ort = api();
+    const OrtEpAssignedSubgraph* const* assigned = nullptr;
+    size_t count = 0;
+    check(ort.Session_GetEpGraphAssignmentInfo(session_, &assigned, &count));
+    for (size_t i = 0; i < count; ++i) {
+      const char* provider = nullptr;
+      check(ort.EpAssignedSubgraph_GetEpName(assigned[i], &provider));
+      const OrtEpAssignedNode* const* nodes = nullptr;
+      size_t n_nodes = 0;
+      check(ort.EpAssignedSubgraph_GetNodes(assigned[i], &nodes, &n_nodes));
+      std::vector<std::array<std::string, 3>> described;
+      for (size_t k = 0; k < n_nodes; ++k) {
+        const char *name = nullptr, *op_type = nullptr, *domain = nullptr;
+        check(ort.EpAssignedNode_GetName(nodes[k], &name));
+        check(ort.EpAssignedNode_GetOperatorType(nodes[k], &op_type));
+        check(ort.EpAssignedNode_GetDomain(nodes[k], &domain));
+        described.push_back({name ? name : "", op_type ? op_type : "", domain ? domain : ""});
+      }
+      subgraphs.emplace_back(provider ? provider : "", std::move(described));
+    }
+  };
+  // An error unwinds out of while_open, which takes the GIL back on its way.
+  if (!while_open(read)) fail(Problem::Closed, "the session is closed");
+#endif
+  py::list result;
+  for (const auto& [provider, nodes] : subgraphs) {
+    py::list listed;
+    for (const auto& node : nodes) listed.append(py::make_tuple(model_text(node[0]), node[1], node[2]));
+    result.append(py::make_tuple(provider, listed));
+  }
   return result;
 }
 

@@ -3,10 +3,9 @@
 
 namespace ortbind {
 
-py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
-                        py::handle adapters, py::handle contract_arg) {
+py::object Session::run(py::handle feeds, py::handle out, const RunArguments& arguments) {
   ensure_open();
-  RunPipeline pipeline(*this, read_request(*this, outputs, timeout, cancel, adapters, contract_arg));
+  RunPipeline pipeline(*this, read_request(*this, arguments));
   Call& call = pipeline.call();
   pipeline.feed(feeds);
   // Outputs of earlier runs that Python has dropped are passed back to Run to write into; not with
@@ -30,7 +29,11 @@ py::object Session::run(py::handle feeds, py::handle outputs, py::handle out, py
 
 py::tuple Session::check_feeds(py::handle feeds, py::handle contract_arg) {
   ensure_open();
-  RunPipeline pipeline(*this, read_request(*this, py::list(), py::none(), py::none(), py::none(), contract_arg));
+  RunArguments arguments;
+  const py::list no_outputs;
+  arguments.outputs = no_outputs;
+  arguments.contract = contract_arg;
+  RunPipeline pipeline(*this, read_request(*this, arguments));
   pipeline.feed(feeds);
   const Call& call = pipeline.call();
   py::tuple arrays(signature_.input_names.size());

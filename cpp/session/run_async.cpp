@@ -126,12 +126,11 @@ void release_deferred_sessions() {
   for (PyObject* object : released) Py_DECREF(object);
 }
 
-void Session::run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-                        py::handle adapters, py::handle contract_arg, py::handle callback) {
+void Session::run_async(py::handle self, py::handle feeds, const RunArguments& arguments, py::handle callback) {
   release_deferred_sessions();
   ensure_open();
   if (!PyCallable_Check(callback.ptr())) fail(Problem::Kind, "callback must be callable");
-  Request request = read_request(*this, outputs, timeout, cancel, adapters, contract_arg);
+  Request request = read_request(*this, arguments);
   // ONNX Runtime's RunAsync ignores the adapters of its run options: refused rather than a run
   // without them (Session.run_async sends such runs to the executor, through run()).
   if (!request.adapters.empty())

@@ -2,9 +2,16 @@
 // may still do.
 #include "session/session.hpp"
 
+#include "runtime/features.hpp"
+#include "session/model_source.hpp"
 #include "runtime/fork.hpp"
+#include "session/request.hpp"
+#include "stop/sigint.hpp"
+#include "stop/stop_sources.hpp"
 
 #include <chrono>
+#include <exception>
+#include <optional>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -12,47 +19,6 @@
 
 namespace ortbind {
 namespace {
-
-// The model: a path, or bytes-like. For bytes the buffer is held (and a bytearray cannot be resized)
-// while ONNX Runtime parses it; ONNX Runtime copies what it needs, so the caller may change or drop
-// the bytes once the session exists.
-class ModelSource {
- public:
-  explicit ModelSource(py::handle model) {
-    if (py::isinstance<py::str>(model) || py::hasattr(model, "__fspath__")) {
-      path_ = py::module_::import("os").attr("fsdecode")(model).cast<std::string>();
-      // The runtime reads a C string: a NUL would silently load another file.
-      if (path_->find('\0') != std::string::npos) fail(Problem::Value, "the model path holds a NUL character");
-    } else if (PyObject_CheckBuffer(model.ptr())) {
-      if (PyObject_GetBuffer(model.ptr(), &view_, PyBUF_CONTIG_RO) != 0) throw py::error_already_set();
-      have_view_ = true;
-    } else {
-      fail(Problem::Kind, std::string("model must be a path (str or os.PathLike) or bytes-like, not ") +
-                              Py_TYPE(model.ptr())->tp_name);
-    }
-  }
-  // With the GIL held: the session constructor has taken it back by the time this runs.
-  ~ModelSource() {
-    if (have_view_) PyBuffer_Release(&view_);
-  }
-  ModelSource(const ModelSource&) = delete;
-  ModelSource& operator=(const ModelSource&) = delete;
-
-  // Needs no GIL: the buffer is pinned until destruction.
-  Ort::Session load(Ort::Env& env, const Ort::SessionOptions& options, OrtPrepackedWeightsContainer* prepacked) const {
-    if (prepacked != nullptr) {
-      if (path_) return Ort::Session(env, path_->c_str(), options, prepacked);
-      return Ort::Session(env, view_.buf, static_cast<size_t>(view_.len), options, prepacked);
-    }
-    if (path_) return Ort::Session(env, path_->c_str(), options);
-    return Ort::Session(env, view_.buf, static_cast<size_t>(view_.len), options);
-  }
-
- private:
-  std::optional<std::string> path_;
-  Py_buffer view_{};
-  bool have_view_ = false;
-};
 
 // Which outputs Run may write into a buffer passed back: numeric tensors of whole bytes, not named
 // like an input (collect() copies those, and Run would write into the caller's array, or return the
@@ -85,30 +51,74 @@ void set_threads(SessionConfig& config, const EnvCore& env) {
 
 }  // namespace
 
-Session::Session(py::handle model, py::handle env, py::handle options) : generation_(fork_generation()) {
-  if (!env.is_none()) env_ = native<Env>(env, "ortbind.Env").core;
-  SessionConfig config;
+namespace {
+
+// Ctrl-C, timeout= and cancel= stop a session being made through ONNX Runtime's load cancellation
+// flag (C API 22); asked for on an older runtime, they are refused rather than ignored.
+void load_stop(std::optional<StopSources>& sources, SessionConfig& config, py::handle timeout, py::handle cancel) {
+  Request limits;
+  read_stop_arguments(limits, timeout, cancel);
+  const bool asked = limits.token || limits.timeout >= 0;
+  if (asked) require(Feature::kLoadCancellation, "timeout= and cancel= of a session being made");
+  if (!available(Feature::kLoadCancellation)) return;
+#if ORTBIND_HEADERS_HAVE(22)
+  sources.emplace(StopTarget::load(config.options), limits.token, limits.timeout, on_main_thread(),
+                  "making the session");
+#else
+  (void)sources;
+  (void)config;
+#endif
+}
+
+}  // namespace
+
+Session::Session(py::handle model, py::handle env, py::handle timeout, py::handle cancel, py::handle options)
+    : generation_(fork_generation()) {
+  if (!env.is_none()) {
+    env_ = native<Env>(env, "ortbind.Env").core;
+  } else {
+    GilReleased release;
+    env_ = default_env();
+  }
+  SessionConfig config(env_);
   parse_session_options(config, options);
   prepacked_ = config.prepacked;
   initializers_ = config.initializers;
+  libraries_ = config.providers.libraries;
+  // Which provider runs each node, for node_assignment() (C API 24).
+  if (available(Feature::kNodeAssignment))
+    config.options.AddConfigEntry("session.record_ep_graph_assignment_info", "1");
+  std::optional<StopSources> stop;
+  load_stop(stop, config, timeout, cancel);
   const ModelSource source(model);
+  std::exception_ptr failed;
   {
     GilReleased release;
-    if (!env_) env_ = default_env();
     set_threads(config, *env_);
-    session_ = source.load(env_->env(), config.options, prepacked_ ? prepacked_->get() : nullptr);
+    if (stop) stop->arm();
+    try {
+      session_ = source.load(env_->env(), config.options, prepacked_ ? prepacked_->get() : nullptr);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (stop) stop->disarm();
 #if defined(__GLIBC__)
     // With a container, ONNX Runtime prepacks this session's weights again, finds them in the
     // container and frees its copy; glibc keeps such freed heap memory, which would grow the
     // process by one copy per session. Handing it back is what makes the sharing show.
-    if (prepacked_) malloc_trim(0);
+    if (prepacked_ && !failed) malloc_trim(0);
 #endif
+  }
+  if (failed) {
+    // A load stopped by us fails with ORT_MODEL_LOAD_CANCELED: raised as what stopped it.
+    if (stop) stop->raise_if_stopped();
+    std::rethrow_exception(failed);
   }
   signature_ = read_signature(session_);
   pool_ = make_pool(signature_);
   // On another provider the buffer passed (CPU memory) is filled by a copy from the device, whose
   // refusal of a wrong shape reads otherwise: the pool is for CPU sessions only.
-  if (!config.reuse_outputs || config.other_providers) pool_->disable();
+  if (!config.reuse_outputs || config.providers.other_providers) pool_->disable();
 }
 
 Session::~Session() {

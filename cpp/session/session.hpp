@@ -12,6 +12,7 @@
 #include "runtime/env.hpp"
 #include "session/config.hpp"
 #include "session/contract.hpp"
+#include "session/request.hpp"
 #include "session/signature.hpp"
 #include "stop/gil_released.hpp"
 #include "values/output_pool.hpp"
@@ -26,8 +27,9 @@ namespace ortbind {
 
 class Session {
  public:
-  // `options`: a dict of option name to value (the session options table, config.hpp).
-  Session(py::handle model, py::handle env, py::handle options);
+  // `options`: a dict of option name to value (the session options table, config.hpp). `timeout`
+  // and `cancel` stop the session being made, as they stop a run.
+  Session(py::handle model, py::handle env, py::handle timeout, py::handle cancel, py::handle options);
   ~Session();
   // Python owns the one instance; runs point at it.
   Session(const Session&) = delete;
@@ -38,14 +40,12 @@ class Session {
 
   // Optional arguments arrive as handles and are cast only when given: pybind11's casters probe a
   // None for foreign-module conversions, which costs an AttributeError per call.
-  py::object run(py::handle feeds, py::handle outputs, py::handle out, py::handle timeout, py::handle cancel,
-                 py::handle adapters, py::handle contract_arg);
+  py::object run(py::handle feeds, py::handle out, const RunArguments& arguments);
   // The run on one of ONNX Runtime's intra-op threads (OrtApi::RunAsync): returns at once, and
   // `callback(result, error, session)` is called later on that thread, with the GIL held. Needs a
   // session with an intra-op thread pool (intra_op_threads other than 1); ONNX Runtime says so
   // otherwise. `self` is the Python Session, held until the callback has returned.
-  void run_async(py::handle self, py::handle feeds, py::handle outputs, py::handle timeout, py::handle cancel,
-                 py::handle adapters, py::handle contract_arg, py::handle callback);
+  void run_async(py::handle self, py::handle feeds, const RunArguments& arguments, py::handle callback);
   // The feeds a run would give ONNX Runtime, checked (names, kinds, dtypes, the contract's shapes)
   // and converted exactly as run() does, without running: the arrays in the model's input order,
   // None for inputs left out.
@@ -55,6 +55,9 @@ class Session {
   py::list describe(bool inputs) const { return signature_.describe(inputs); }
   py::list describe_overridable() const { return signature_.describe_overridable(); }
   py::dict metadata();
+  // Which provider runs each node: (provider, [(node name, op type, domain), ...]) per subgraph
+  // (C API 24).
+  py::list node_assignment() const;
   // ONNX Runtime's profiler (profile= at creation): ends it, writes its JSON file and returns that
   // file's path ("" when profiling was not enabled).
   std::string end_profiling();
@@ -70,7 +73,7 @@ class Session {
   std::shared_ptr<Contract> contract() const;
   OrtSession* ort_session() const { return session_; }
   OutputPool& pool() const { return *pool_; }
-  OrtLoggingLevel log_level() const { return env_->settings().log_level; }
+  OrtLoggingLevel log_level() const { return env_->log_level(); }
   // ClosedError for a closed session, or one inherited through fork.
   void ensure_open() const;
   // Calls `body` with the GIL released and the session held open (close() waits for it); false,
@@ -94,6 +97,8 @@ class Session {
   // Declared before session_, so released after it: ONNX Runtime uses both for the session's life.
   std::shared_ptr<PrepackedWeights> prepacked_;      // shared with the other sessions made with it
   std::shared_ptr<InitializerArrays> initializers_;  // the caller's arrays, read in place
+  // The provider libraries the session may run on: not unregistered under it.
+  std::vector<std::shared_ptr<ProviderLibrary>> libraries_;
   Ort::Session session_{nullptr};
   Signature signature_;
   // The outputs' buffers runs pass back to Run (output_pool.hpp); off once closed.

@@ -1,5 +1,5 @@
-// CancelToken: ONNX Runtime checks the terminate flag of a run's OrtRunOptions between nodes, so a
-// token stops its runs by setting that flag, from whichever thread calls cancel().
+// CancelToken: a token stops its runs (and sessions being made) by setting the flag ONNX Runtime
+// checks as it goes (stop_target.hpp), from whichever thread calls cancel().
 #include "stop/cancel_token.hpp"
 
 #include "runtime/fork.hpp"
@@ -19,7 +19,7 @@ std::mutex g_tokens_mutex;
 void CancelToken::cancel() {
   std::lock_guard<std::mutex> lock(g_tokens_mutex);
   cancelled_ = true;
-  for (OrtRunOptions* options : running_) check(api().RunOptionsSetTerminate(options));
+  for (const StopTarget& target : running_) target.stop();
 }
 
 bool CancelToken::cancelled() const {
@@ -27,17 +27,17 @@ bool CancelToken::cancelled() const {
   return cancelled_;
 }
 
-bool CancelToken::attach(OrtRunOptions* options) {
+bool CancelToken::attach(StopTarget target) {
   std::lock_guard<std::mutex> lock(g_tokens_mutex);
   if (cancelled_) return false;
-  running_.push_back(options);
+  running_.push_back(target);
   return true;
 }
 
-void CancelToken::detach(OrtRunOptions* options) {
+void CancelToken::detach(StopTarget target) {
   std::lock_guard<std::mutex> lock(g_tokens_mutex);
   for (auto it = running_.begin(); it != running_.end(); ++it) {
-    if (*it == options) {
+    if (*it == target) {
       running_.erase(it);
       return;
     }

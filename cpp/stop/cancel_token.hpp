@@ -1,6 +1,8 @@
 #pragma once
 #include "common.hpp"
 
+#include "stop/stop_target.hpp"
+
 #include <vector>
 
 namespace ortbind {
@@ -17,15 +19,15 @@ class CancelToken {
 
   void cancel();
   bool cancelled() const;
-  // False when already cancelled; otherwise cancel() terminates these options until detach.
-  bool attach(OrtRunOptions* options);
-  void detach(OrtRunOptions* options);
+  // False when already cancelled; otherwise cancel() stops the target until detach.
+  bool attach(StopTarget target);
+  void detach(StopTarget target);
 
  private:
   // Both guarded by one process-wide lock (cancel_token.cpp) rather than one per token, so that fork
   // can take it (fork.hpp): a token is a Python object, and a child inherits it.
   bool cancelled_ = false;
-  std::vector<OrtRunOptions*> running_;
+  std::vector<StopTarget> running_;
 };
 
 }  // namespace ortbind

@@ -16,7 +16,7 @@ namespace ortbind {
 namespace {
 
 unsigned long g_main_thread = 0;
-std::atomic<OrtRunOptions*> g_main_options{nullptr};
+std::atomic<const StopTarget*> g_main_target{nullptr};
 std::atomic<uint64_t> g_main_runs{0};  // odd while a main-thread run is in flight
 std::atomic<bool> g_sigint_seen{false};
 std::atomic<bool> g_armed{false};
@@ -26,9 +26,9 @@ std::mutex g_arm_mutex;
 struct sigaction g_replaced;
 
 void on_sigint(int signal, siginfo_t* info, void* context) {
-  if (OrtRunOptions* options = g_main_options.load()) {
+  if (const StopTarget* target = g_main_target.load()) {
     g_sigint_seen.store(true);
-    discard(api().RunOptionsSetTerminate(options));
+    target->stop();
   }
   if (g_replaced.sa_flags & SA_SIGINFO) {
     g_replaced.sa_sigaction(signal, info, context);
@@ -71,16 +71,16 @@ void set_main_thread(unsigned long ident) { g_main_thread = ident; }
 
 bool on_main_thread() { return PyThread_get_thread_ident() == g_main_thread; }
 
-CtrlCWatch::CtrlCWatch(OrtRunOptions* options) {
+CtrlCWatch::CtrlCWatch(StopTarget target) : target_(target) {
   g_sigint_seen.store(false);
-  g_main_options.store(options);
+  g_main_target.store(&target_);
   g_main_runs.fetch_add(1);
 }
 
 bool CtrlCWatch::end() {
   if (!watching_) return interrupted_;
   watching_ = false;
-  g_main_options.store(nullptr);
+  g_main_target.store(nullptr);
   g_main_runs.fetch_add(1);
   if (g_armed.load()) {
     std::lock_guard<std::mutex> lock(g_arm_mutex);

@@ -1,6 +1,8 @@
 #pragma once
 #include "common.hpp"
 
+#include "stop/stop_target.hpp"
+
 namespace ortbind {
 
 // Records Python's main thread (at import): only a run there can be interrupted by Ctrl-C.
@@ -11,7 +13,7 @@ bool on_main_thread();
 // in flight at a time (the main thread runs one model at a time).
 class CtrlCWatch {
  public:
-  explicit CtrlCWatch(OrtRunOptions* options);
+  explicit CtrlCWatch(StopTarget target);
   ~CtrlCWatch() { end(); }
   CtrlCWatch(const CtrlCWatch&) = delete;
   CtrlCWatch& operator=(const CtrlCWatch&) = delete;
@@ -21,6 +23,7 @@ class CtrlCWatch {
   bool end();
 
  private:
+  StopTarget target_;  // the signal handler reaches it through a pointer while watched
   bool watching_ = true;
   bool interrupted_ = false;
 };

@@ -2,11 +2,9 @@
 #pragma once
 #include "common.hpp"
 
-#include "stop/cancel_token.hpp"
 #include "stop/run_options.hpp"
 #include "stop/runs_in_flight.hpp"
-#include "stop/sigint.hpp"
-#include "stop/watchdog.hpp"
+#include "stop/stop_sources.hpp"
 
 #include <memory>
 #include <optional>
@@ -52,20 +50,10 @@ class StopControl {
   void raise_if_stopped();
 
  private:
-  void terminate();
-
   // Declared first, released last: registered for interpreter exit while in_flight_ lives.
   RunOptions options_;
-  std::shared_ptr<CancelToken> token_;  // shared with Python: a token dropped there lives out the run
-  double timeout_;
-  bool watch_ctrl_c_;
-  bool token_attached_ = false;
-  bool timer_fired_ = false;
-  bool interrupted_ = false;
-  bool stopped_by_us_ = false;  // the thread's options may carry the terminate flag: unset it
   std::optional<RunInFlight> in_flight_;
-  std::optional<Deadline> deadline_;
-  std::optional<CtrlCWatch> ctrl_c_;
+  StopSources sources_;
 };
 
 }  // namespace ortbind

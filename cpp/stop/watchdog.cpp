@@ -18,7 +18,7 @@ namespace ortbind {
 using Clock = std::chrono::steady_clock;
 
 struct TimerEntry {
-  OrtRunOptions* options;
+  StopTarget target;
   bool fired = false;  // guarded by the watchdog's mutex
 };
 
@@ -91,7 +91,7 @@ class Watchdog {
       while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
         auto& entry = deadlines_.begin()->second;
         entry->fired = true;
-        discard(api().RunOptionsSetTerminate(entry->options));
+        entry->target.stop();
         deadlines_.erase(deadlines_.begin());
       }
       if (polling_.load()) {
@@ -130,8 +130,8 @@ class Watchdog {
 
 }  // namespace
 
-Deadline::Deadline(OrtRunOptions* options, double seconds) : entry_(std::make_shared<TimerEntry>()) {
-  entry_->options = options;
+Deadline::Deadline(StopTarget target, double seconds) : entry_(std::make_shared<TimerEntry>()) {
+  entry_->target = target;
   const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   Watchdog::instance().arm(entry_, Clock::now() + limit);
 }

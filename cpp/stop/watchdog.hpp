@@ -1,20 +1,22 @@
 #pragma once
 #include "common.hpp"
 
+#include "stop/stop_target.hpp"
+
 #include <memory>
 
 namespace ortbind {
 
-// A time limit on one run's options, from construction until disarm() (or destruction): when it
-// passes first, the watchdog thread sets the options' terminate flag.
+// A time limit on one run (or load), from construction until disarm() (or destruction): when it
+// passes first, the watchdog thread stops the target.
 class Deadline {
  public:
-  Deadline(OrtRunOptions* options, double seconds);
+  Deadline(StopTarget target, double seconds);
   ~Deadline() { disarm(); }
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
 
-  // After it returns, the watchdog never touches the options again, so they may be reused or
+  // After it returns, the watchdog never touches the target again, so it may be reused or
   // released. True if the limit passed first (the run was terminated).
   bool disarm();
 

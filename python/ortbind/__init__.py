@@ -40,7 +40,8 @@ from ._core import (
 from .batcher import Batcher, BatcherStats, QueueFullError
 from .contracts import Contract, TensorContract
 from .result import Result
-from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
+from .runtime import compile
+from .session import AssignedNode, CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
 from .weights import LoraAdapter, PrepackedWeights
 
 # Runs build their results as this dict subclass directly, at C speed.
@@ -49,6 +50,7 @@ _core._set_result_type(Result)
 __version__ = importlib.metadata.version("ortbind")
 
 __all__ = [
+    "AssignedNode",
     "Batcher",
     "BatcherStats",
     "Binding",
@@ -78,6 +80,7 @@ __all__ = [
     "ValidationError",
     "ValueSpec",
     "__version__",
+    "compile",
     "errors",
     "pickle_by_path",
     "runtime",

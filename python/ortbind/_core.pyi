@@ -1,6 +1,7 @@
 """The compiled core (cpp/). Use the ortbind package; these are its building blocks."""
 
 from collections.abc import Callable, Mapping, Sequence
+from os import PathLike
 from typing import Any, ClassVar
 
 from .result import Result
@@ -8,12 +9,34 @@ from .result import Result
 RUNTIME_PATH: str
 RUNTIME_VERSION: str
 API_VERSION: int
+BUILD_API_VERSION: int
 HEADERS_DIR: str
+# name -> (the C API version it needs, whether it is available)
+FEATURES: dict[str, tuple[int, bool]]
 # (name, ONNX code, ml_dtypes attribute, number kind, bits per element)
 ELEMENT_TYPES: tuple[tuple[str, int, str | None, str | None, int], ...]
 SESSION_OPTIONS: tuple[tuple[str, str, str, str], ...]
 
 def available_providers() -> list[str]: ...
+def register_provider_library(name: str, path: str) -> None: ...
+def unregister_provider_library(name: str) -> None: ...
+def _devices() -> list[
+    tuple[str, str, list[tuple[str, str]], list[tuple[str, str]], str, str, int, int, list[tuple[str, str]]]
+]: ...
+def _take_log_records() -> list[tuple[str, str, str, str, str]]: ...
+def _wait_for_log_records(timeout: float) -> bool: ...
+def _dropped_log_records() -> int: ...
+def _log_queue_closed() -> bool: ...
+def compile(
+    model: Any,
+    output: str | PathLike[str],
+    *,
+    env: Env | None = None,
+    embed: bool = False,
+    require_compiled: bool = False,
+    overwrite: bool = True,
+    **options: Any,
+) -> None: ...
 def _set_result_type(type: type[dict[str, Any]]) -> None: ...
 
 class Error(Exception):
@@ -66,6 +89,7 @@ class Env:
     def default() -> Env: ...
     @property
     def log_level(self) -> str: ...
+    def set_log_level(self, level: str) -> None: ...
     @property
     def log_id(self) -> str: ...
     @property
@@ -88,7 +112,16 @@ class LoraAdapter:
     def __init__(self, source: Any) -> None: ...
 
 class Session:
-    def __init__(self, model: Any, *, env: Env | None = None, **options: Any) -> None: ...
+    def __init__(
+        self,
+        model: Any,
+        *,
+        env: Env | None = None,
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+        **options: Any,
+    ) -> None: ...
+    def node_assignment(self) -> Sequence[tuple[str, Sequence[tuple[str, str, str]]]]: ...
     def end_profiling(self) -> str: ...
     @property
     def profiling_start_ns(self) -> int: ...
@@ -101,6 +134,10 @@ class Session:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        tag: str | None = None,
+        log_level: str | None = None,
+        run_config: Mapping[str, str] | None = None,
+        profile: str | PathLike[str] | None = None,
         contract: CompiledContract | None = None,
     ) -> Result: ...
     def _run_under(
@@ -113,6 +150,10 @@ class Session:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        tag: str | None = None,
+        log_level: str | None = None,
+        run_config: Mapping[str, str] | None = None,
+        profile: str | PathLike[str] | None = None,
     ) -> Result: ...
     def bind(
         self,
@@ -142,6 +183,10 @@ class Session:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        tag: str | None = None,
+        log_level: str | None = None,
+        run_config: Mapping[str, str] | None = None,
+        profile: str | PathLike[str] | None = None,
         contract: CompiledContract | None = None,
         callback: Callable[[Result | None, BaseException | None, Any], None],
     ) -> None: ...
@@ -161,6 +206,10 @@ class Binding:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        tag: str | None = None,
+        log_level: str | None = None,
+        run_config: Mapping[str, str] | None = None,
+        profile: str | PathLike[str] | None = None,
     ) -> Result: ...
     @property
     def inputs(self) -> tuple[str, ...]: ...

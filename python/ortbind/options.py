@@ -19,9 +19,10 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 
 from . import _core
+from .runtime import Device
 from .weights import PrepackedWeights
 
-Provider = str | tuple[str, Mapping[str, Any]]
+Provider = str | Device | tuple[str | Device, Mapping[str, Any]]
 Buffer = bytes | bytearray | memoryview
 
 
@@ -30,6 +31,18 @@ class SessionOptions(TypedDict, total=False):
     ONNX Runtime sets it. See :data:`SESSION_OPTIONS` for what each one does."""
 
     providers: Sequence[Provider] | None
+    provider_policy: (
+        Literal[
+            "default",
+            "prefer_cpu",
+            "prefer_npu",
+            "prefer_gpu",
+            "max_performance",
+            "max_efficiency",
+            "min_overall_power",
+        ]
+        | None
+    )
     optimization: Literal["disabled", "basic", "extended", "all"]
     intra_op_threads: int | None
     inter_op_threads: int | None
@@ -43,7 +56,22 @@ class SessionOptions(TypedDict, total=False):
     external_data: Mapping[str, Buffer] | None
     cpu_arena: bool | None
     memory_pattern: bool | None
+    optimized_model: str | os.PathLike[str] | None
+    deterministic: bool | None
+    log_level: Literal["verbose", "info", "warning", "error", "fatal"] | None
     reuse_outputs: bool | None
+
+
+class RunSettings(TypedDict, total=False):
+    """What a run may set for itself, on ``run``, ``Binding.run`` and ``run_async`` alike: a ``tag``
+    ONNX Runtime's log names the run by, a ``log_level`` for this run's log records, ``run_config``
+    entries (``onnxruntime_run_options_config_keys.h``), and a ``profile`` path prefix for ONNX
+    Runtime's profile of this run alone (C API 25; see ``ortbind.runtime.FEATURES``)."""
+
+    tag: str | None
+    log_level: Literal["verbose", "info", "warning", "error", "fatal"] | None
+    run_config: Mapping[str, str] | None
+    profile: str | os.PathLike[str] | None
 
 
 @dataclass(frozen=True)
@@ -69,6 +97,8 @@ def session_signature(model_annotation: str) -> inspect.Signature:
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model_annotation),
         inspect.Parameter("env", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Env | None"),
+        inspect.Parameter("timeout", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="float | None"),
+        inspect.Parameter("cancel", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="CancelToken | None"),
     ]
     parameters += [
         inspect.Parameter(

@@ -16,14 +16,14 @@ import pickle
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
 from . import _core, _pickle
 from ._convert import numpy_dtype
 from .contracts import Contract, DimSpec, ValueDecl
-from .options import Buffer, SessionOptions, session_signature
+from .options import Buffer, RunSettings, SessionOptions, session_signature
 from .result import Result
 from .weights import LoraAdapter
 
@@ -91,6 +91,14 @@ def _dtype_of(element: str | None) -> np.dtype[Any] | type[str] | None:
         return None
 
 
+class AssignedNode(NamedTuple):
+    """A node of the optimized graph, as :meth:`Session.node_assignment` lists it."""
+
+    name: str
+    op_type: str
+    domain: str
+
+
 @dataclass(frozen=True)
 class Metadata:
     producer: str
@@ -135,12 +143,14 @@ class Session(_core.Session):
         model: str | os.PathLike[str] | Buffer,
         *,
         env: _core.Env | None = None,
+        timeout: float | None = None,
+        cancel: _core.CancelToken | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
         # Options left as None are not given: ONNX Runtime's own setting stands. The same dict is the
         # key under which a pickled session is rebuilt once per process (_pickle.py).
         given: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
-        super().__init__(model, env=env, **given)
+        super().__init__(model, env=env, timeout=timeout, cancel=cancel, **given)
         self._options = _portable(given)
         self._model_path = os.fsdecode(model) if isinstance(model, str | os.PathLike) else None
         # The model's bytes, kept for pickling as one reference, never a copy.
@@ -176,6 +186,12 @@ class Session(_core.Session):
     @property
     def output_names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self._outputs)
+
+    def node_assignment(self) -> list[tuple[str, list[AssignedNode]]]:
+        """Which execution provider runs each node, as ONNX Runtime assigned them when the session
+        was made: ``(provider, [AssignedNode(name, op_type, domain), ...])`` per subgraph, in the
+        runtime's order (C API 24; see ``ortbind.runtime.FEATURES``)."""
+        return [(provider, [AssignedNode(*node) for node in nodes]) for provider, nodes in super().node_assignment()]
 
     @property
     def metadata(self) -> Metadata:
@@ -230,6 +246,7 @@ class Session(_core.Session):
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        **settings: Unpack[RunSettings],
     ) -> Result:
         """``run`` without blocking the event loop; same arguments and result.
 
@@ -240,7 +257,7 @@ class Session(_core.Session):
         Cancelling the awaiting task cancels the ONNX Runtime run (between two nodes) and waits for
         it to stop before the cancellation propagates, so no run outlives its task.
         """
-        return await self._run_async_under(None, feeds, outputs, out, timeout, adapters)
+        return await self._run_async_under(None, feeds, outputs, out, timeout, adapters, settings)
 
     async def _run_async_under(
         self,
@@ -249,7 +266,8 @@ class Session(_core.Session):
         outputs: Sequence[str] | None,
         out: Mapping[str, np.ndarray[Any, Any]] | None,
         timeout: float | None,
-        adapters: Sequence[LoraAdapter] | None = None,
+        adapters: Sequence[LoraAdapter] | None,
+        settings: RunSettings,
     ) -> Result:
         loop = asyncio.get_running_loop()
         token = _core.CancelToken()
@@ -265,11 +283,26 @@ class Session(_core.Session):
                     loop.call_soon_threadsafe(_settle, future, result, error, session)
 
             self._run_async(
-                feeds, outputs, timeout=timeout, cancel=token, adapters=adapters, contract=contract, callback=done
+                feeds,
+                outputs,
+                timeout=timeout,
+                cancel=token,
+                adapters=adapters,
+                contract=contract,
+                callback=done,
+                **settings,
             )
         else:
             call = functools.partial(
-                self.run, feeds, outputs, out=out, timeout=timeout, cancel=token, adapters=adapters, contract=contract
+                self.run,
+                feeds,
+                outputs,
+                out=out,
+                timeout=timeout,
+                cancel=token,
+                adapters=adapters,
+                contract=contract,
+                **settings,
             )
             future = loop.run_in_executor(None, call)
         try:
@@ -373,7 +406,8 @@ def _rebuild(source: tuple[str, Any], options: dict[str, Any]) -> Session:
 
 class RunMethod(Protocol):
     """The signature of ``run``:
-    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)``."""
+    ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None, tag=None,
+    log_level=None, run_config=None, profile=None)``."""
 
     def __call__(
         self,
@@ -384,6 +418,7 @@ class RunMethod(Protocol):
         timeout: float | None = None,
         cancel: _core.CancelToken | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        **settings: Unpack[RunSettings],
     ) -> Result: ...
 
 
@@ -448,9 +483,10 @@ class CheckedSession:
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
         timeout: float | None = None,
         adapters: Sequence[LoraAdapter] | None = None,
+        **settings: Unpack[RunSettings],
     ) -> Result:
         """``Session.run_async`` under this contract."""
-        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout, adapters)
+        return await self._session._run_async_under(self._compiled, feeds, outputs, out, timeout, adapters, settings)
 
     def with_contract(
         self,

@@ -10,6 +10,7 @@ import asyncio
 import gc
 import itertools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -79,6 +80,22 @@ def main() -> None:
         "bound_string": (lambda: bound_strings.run({"text": fresh_strings()}), 0.4),
         "bound_once": (bound_once.run, 0.0),
     }
+    # Sessions on a plugin provider (onnxruntime-ggml), made, run and closed: given its library's path.
+    plugin = os.environ.get("ORTBIND_PLUGIN_LIBRARY")
+    if plugin:
+        ortbind.runtime.register_provider_library("ggml", plugin)
+        mlp = models.mlp()
+        on_plugin = ortbind.Session(mlp, providers=[("ggml", {"weights": "f32"})])
+
+        def plugin_session() -> object:
+            with ortbind.Session(mlp, providers=[("ggml", {"weights": "f32"})]) as session:
+                return session.run({"x": np.random.default_rng().random((4, 64), dtype=np.float32)})
+
+        kinds["plugin_run"] = (
+            lambda: on_plugin.run({"x": np.random.default_rng().random((256, 64), dtype=np.float32)}),
+            0.06,
+        )
+        kinds["plugin_session"] = (plugin_session, len(mlp) / 2**20)
     growth: dict[str, list[float]] = {}
     for kind, (run, mib_per_run) in kinds.items():
         for _ in range(RUNS // 5):  # warm-up: arenas and caches reach their size

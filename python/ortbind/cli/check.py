@@ -5,6 +5,7 @@ feeds, every output compared bit for bit. Exit status 0 when all are identical, 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +14,18 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._bench.contenders import Target, ort_session
+from .._bench.contenders import Target, ort_options, ort_session
 from ..session import Session
-from ._common import UsageError, first_line, model_path, open_session, require
+from ._common import (
+    Providers,
+    UsageError,
+    add_provider_options,
+    first_line,
+    model_path,
+    open_session,
+    providers_from,
+    require,
+)
 from ._compare import Difference, compare
 from ._feeds import Feeds, load_npz, make_feeds, parse_dims, parse_shapes
 
@@ -85,7 +95,30 @@ class Comparison:
         return not self.ours_error and not self.theirs_error and not any(self.differences.values())
 
 
-def compare_bindings(path: Path, session: Session, feeds: Feeds, threads: int) -> Comparison:
+def official_session(path: Path, feeds: Feeds, threads: int, providers: Providers | None) -> Any:
+    """The official binding's session with the same options and providers as ortbind's (its own
+    registration of the same provider libraries)."""
+    target = Target(path, feeds.arrays, intra_op_threads=threads, inter_op_threads=1, ort_log_severity=4)
+    if providers is None or not (providers.providers or providers.policy):
+        return ort_session(target)
+    import onnxruntime as ort
+
+    for name, library in providers.libraries:
+        if name not in ort.get_available_providers():
+            ort.register_execution_provider_library(name, library)
+    options = ort_options(target)
+    if providers.policy:
+        options.set_provider_selection_policy(getattr(ort.OrtExecutionProviderDevicePolicy, providers.policy.upper()))
+    names = [p if isinstance(p, str) else p[0] for p in providers.providers]
+    provider_options = [{} if isinstance(p, str) else p[1] for p in providers.providers]
+    return ort.InferenceSession(
+        os.fspath(path), options, providers=names or None, provider_options=provider_options or None
+    )
+
+
+def compare_bindings(
+    path: Path, session: Session, feeds: Feeds, threads: int, providers: Providers | None = None
+) -> Comparison:
     """Runs ``feeds`` through ``session`` (ortbind) and the official binding with the same options."""
     result = Comparison(list(session.output_names))
     try:
@@ -95,9 +128,7 @@ def compare_bindings(path: Path, session: Session, feeds: Feeds, threads: int) -
     except _core.Error as error:
         result.ours_error = run_error(error)
     try:
-        official = ort_session(
-            Target(path, feeds.arrays, intra_op_threads=threads, inter_op_threads=1, ort_log_severity=4)
-        )
+        official = official_session(path, feeds, threads, providers)
     except Exception as error:
         result.theirs_error = f"the official binding cannot load the model: {first_line(error)}"
     else:
@@ -125,10 +156,11 @@ def run(args: argparse.Namespace) -> int:
     import onnxruntime
     from tabulate import tabulate
 
-    session = open_session(path, intra_op_threads=args.threads, inter_op_threads=1)
+    providers = providers_from(args)
+    session = open_session(path, intra_op_threads=args.threads, inter_op_threads=1, providers=providers)
     try:
         feeds = feeds_for(session, args)
-        outcome = compare_bindings(path, session, feeds, args.threads)
+        outcome = compare_bindings(path, session, feeds, args.threads, providers)
     finally:
         session.close()
     origin = f"random, seed {args.seed}"
@@ -177,4 +209,5 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("model", metavar="MODEL", help="an .onnx file")
     add_feed_options(parser)
     add_thread_option(parser)
+    add_provider_options(parser)
     parser.set_defaults(run=run)

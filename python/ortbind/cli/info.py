@@ -8,9 +8,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import _core
+from .. import _core, runtime
 from ..session import Session, ValueSpec
-from ._common import first_line, model_path, open_session, require
+from ._common import (
+    Providers,
+    add_provider_options,
+    first_line,
+    model_path,
+    open_session,
+    providers_from,
+    require,
+)
 from ._feeds import dim_names
 
 UNSET_VERSION = (1 << 63) - 1  # what ONNX Runtime reports for a model that sets no model_version
@@ -81,8 +89,21 @@ def _value(spec: ValueSpec, session: Session, inputs: bool) -> dict[str, Any]:
     }
 
 
-def gather(path: Path) -> dict[str, Any]:
-    session = open_session(path)
+def assignment(session: Session) -> list[dict[str, Any]] | None:
+    """Which provider runs which nodes (op types counted), where the runtime says (C API 24)."""
+    if not runtime.FEATURES["node_assignment"].available:
+        return None
+    merged: dict[str, dict[str, int]] = {}
+    for provider, nodes in session.node_assignment():
+        counts = merged.setdefault(provider, {})
+        for node in nodes:
+            op = f"{node.domain}.{node.op_type}" if node.domain else node.op_type
+            counts[op] = counts.get(op, 0) + 1
+    return [{"provider": p, "nodes": sum(c.values()), "op_types": c} for p, c in merged.items()]
+
+
+def gather(path: Path, providers: Providers | None = None) -> dict[str, Any]:
+    session = open_session(path, providers=providers)
     try:
         metadata = session.metadata
         facts: dict[str, Any] = {
@@ -103,6 +124,7 @@ def gather(path: Path) -> dict[str, Any]:
                 "custom": dict(metadata.custom),
             },
             "onnx": onnx_facts(path),
+            "node_assignment": assignment(session),
             "runtime": {
                 "version": _core.RUNTIME_VERSION,
                 "library": _core.RUNTIME_PATH,
@@ -173,6 +195,13 @@ def render(facts: dict[str, Any]) -> str:
         dims += f"; placeholder names, unknown dims (?) to the contract: {', '.join(placeholders)}"
     if named or placeholders:
         dims += " (--dim NAME=SIZE sizes any of them; other dims are 1)"
+    if facts["node_assignment"] is not None:
+        table = [
+            (e["provider"], e["nodes"], ", ".join(f"{op} x{n}" for op, n in sorted(e["op_types"].items())))
+            for e in facts["node_assignment"]
+        ]
+        lines += ["", "execution providers of the optimized graph's nodes"]
+        lines.append(str(tabulate(table, headers=["provider", "nodes", "op types"], disable_numparse=True)))
     lines += [
         "",
         dims,
@@ -186,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
     path = model_path(args.model)
     if not args.json:
         require("info", "tabulate")
-    facts = gather(path)
+    facts = gather(path, providers_from(args))
     print(json.dumps(facts, indent=2) if args.json else render(facts))
     return 0
 
@@ -200,4 +229,5 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="an .onnx file")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    add_provider_options(parser)
     parser.set_defaults(run=run)
