@@ -139,9 +139,9 @@ class _Engine:
 
     Every field the callers and the worker share is read and written under ``lock`` (never under
     the GIL alone); only ``closing``, and then ``refusal``, are also read without it, for a quick
-    refusal that ``put`` makes again under it. The worker waits for work on ``wake``, a lock it holds while it runs: a caller
-    releases it, under ``lock``, only while the worker says it is ``sleeping``, so that one wake-up
-    is never lost nor given twice.
+    refusal that ``put`` makes again under it. The worker waits for work on ``wake``, a lock it
+    holds while it runs: a caller releases it, under ``lock``, only while the worker says it is
+    ``sleeping``, so that one wake-up is never lost nor given twice.
     """
 
     refusal = "the batcher is closed: it takes no new requests"
