@@ -4,9 +4,10 @@ Each client sends one-row requests back to back for a fixed time; every cell rep
 and the p50/p99 latency of one request (from the call to its result). Contenders, on the MLP and
 the small conv net of the suite:
 
-- ``batcher``: ``await ortbind.Batcher(session).run(feeds)`` (max_batch 64, max_delay 2 ms);
-- ``batcher, max_delay 0``: the same with ``max_delay=0``: a batch of whatever waits runs as soon as
-  the previous one ends;
+- ``batcher``: ``await ortbind.Batcher(session, max_batch=64).run(feeds)``, with the default
+  ``max_delay=0``: a batch of whatever waits runs as soon as the worker is free;
+- ``batcher, max_delay 2 ms``: the same asking for fuller batches: a batch waits for 64 rows, or
+  until its oldest request has waited 2 ms;
 - ``run_async``: ``await session.run_async(feeds)``, one run per request;
 - ``ort executor``: ``onnxruntime.InferenceSession.run`` through ``loop.run_in_executor``.
 
@@ -40,7 +41,7 @@ from benchmarks.workloads import small_models
 from ortbind._bench.report import batching_section
 
 MAX_BATCH = 64
-MAX_DELAY = 0.002
+FULLER_MAX_DELAY = 0.002  # the contender that asks for fuller batches; the default batcher waits for none
 RUN_ASYNC_INTRA_OP_THREADS = 2
 # A batched GEMM may sum in another order than the one-row run (another kernel blocking for
 # another row count): float32 results agree to a few ulps of the sums, which these bound.
@@ -127,20 +128,20 @@ def measure(clients: list[int], duration: float) -> dict[str, Any]:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         official = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        greedy = ortbind.Batcher(session, max_batch=MAX_BATCH, max_delay=0)
-        with ortbind.Batcher(session, max_batch=MAX_BATCH, max_delay=MAX_DELAY) as batcher, greedy:
-            worst = _check(session, batcher, rows[:256])
+        fuller = ortbind.Batcher(session, max_batch=MAX_BATCH, max_delay=FULLER_MAX_DELAY)
+        with ortbind.Batcher(session, max_batch=MAX_BATCH) as batcher, fuller:
+            worst = max(_check(session, batcher, rows[:256]), _check(session, fuller, rows[:256]))
             facts[model_name] = {"max_abs_difference": worst, "batch_run_ms": _batch_run_ms(session, row)}
 
+            batchers = {"batcher": batcher, f"batcher, max_delay {FULLER_MAX_DELAY * 1e3:g} ms": fuller}
             contenders: dict[str, Call] = {
-                "batcher": batcher.run,
-                "batcher, max_delay 0": greedy.run,
+                **{name: b.run for name, b in batchers.items()},
                 "run_async": pooled.run_async,
                 "ort executor": functools.partial(_via_executor, official),
             }
             for n in clients:
                 for name, call in contenders.items():
-                    used = {"batcher": batcher, "batcher, max_delay 0": greedy}.get(name)
+                    used = batchers.get(name)
                     before = used.stats if used is not None else None
                     cell = asyncio.run(_drive(call, rows, n, duration))
                     cell.update(model=model_name, contender=name, clients=n)
@@ -161,7 +162,8 @@ def measure(clients: list[int], duration: float) -> dict[str, Any]:
         "settings": {
             "duration_s": duration,
             "max_batch": MAX_BATCH,
-            "max_delay_s": MAX_DELAY,
+            "max_delay_s": 0.0,
+            "fuller_max_delay_s": FULLER_MAX_DELAY,
             "intra_op_threads": 1,
             "run_async_intra_op_threads": RUN_ASYNC_INTRA_OP_THREADS,
             "inter_op_threads": 1,
@@ -179,24 +181,46 @@ def _cell(cells: list[dict[str, Any]], model: str, contender: str, clients: int)
 
 
 def targets(cells: list[dict[str, Any]], facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The batcher (its defaults) against one ``run_async`` per request: at every client count no
+    slower and no later at the median; with 256 clients on the MLP, 10x the requests and a p99 under
+    two runs of a full batch (``max_delay`` is 0)."""
+    found = []
+    for model, clients in sorted({(c["model"], c["clients"]) for c in cells}, key=lambda mc: (mc[0] != "mlp", mc)):
+        batched = _cell(cells, model, "batcher", clients)
+        single = _cell(cells, model, "run_async", clients)
+        if batched is None or single is None:
+            continue
+        found.append(
+            {
+                "target": f"{model}, {clients} clients: batcher throughput and p50 at least run_async's",
+                "measured": f"{batched['requests_per_s']:,.0f} against {single['requests_per_s']:,.0f} req/s, "
+                f"p50 {batched['p50_ms']:.2f} against {single['p50_ms']:.2f} ms",
+                "holds": batched["requests_per_s"] >= single["requests_per_s"]
+                and batched["p50_ms"] <= single["p50_ms"],
+            }
+        )
     batched = _cell(cells, "mlp", "batcher", 256)
     single = _cell(cells, "mlp", "run_async", 256)
     if batched is None or single is None:
-        return []
+        return found
     ratio = batched["requests_per_s"] / single["requests_per_s"]
-    limit = MAX_DELAY * 1e3 + 2 * facts["mlp"]["batch_run_ms"]
-    return [
+    limit = 2 * facts["mlp"]["batch_run_ms"]
+    # What a batch takes in the batcher, Python's work on both threads included: the time between
+    # two batches' starts, from the cell's own counts.
+    cycle = batched["mean_batch_rows"] / batched["requests_per_s"] * 1e3
+    found += [
         {
-            "target": "MLP, 256 clients: batcher throughput at least 10x per-request run_async",
+            "target": "mlp, 256 clients: batcher throughput at least 10x per-request run_async",
             "measured": f"{ratio:.1f}x",
             "holds": ratio >= 10,
         },
         {
-            "target": "MLP, 256 clients: batcher p99 under max_delay plus two batch runs",
-            "measured": f"p99 {batched['p99_ms']:.2f} ms, limit {limit:.2f} ms",
+            "target": "mlp, 256 clients: batcher p99 under max_delay (0) plus two runs of a full batch",
+            "measured": f"p99 {batched['p99_ms']:.2f} ms, limit {limit:.2f} ms (one batch every {cycle:.2f} ms)",
             "holds": batched["p99_ms"] < limit,
         },
     ]
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

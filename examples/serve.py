@@ -7,8 +7,19 @@ output name to the rows of this request::
     {"probs": [[0.07, 0.12, ...]]}
 
 Concurrent requests are scored in batches along the model's batch dim (``--no-batch`` scores each
-with its own ``session.run_async`` instead, for comparison). A request the model's contract refuses
-gets 422 with ortbind's message. Run it with::
+with its own ``session.run_async`` instead, for comparison). Every refusal is a 4xx whose JSON
+``error`` says what is wrong:
+
+- 413: a body over ``--max-body-bytes``, answered before any of it is parsed (from its
+  Content-Length, or as soon as a chunked body passes the limit); an input of more rows than
+  ``--max-rows``;
+- 400: a body that is not standard JSON (NaN and Infinity included), that nests too deeply to
+  parse, or that is not an object mapping input names to rows;
+- 422: what the model's contract refuses (names, types, ragged rows, shapes: ortbind's message), and
+  an answer that JSON cannot carry (an output that is not finite);
+- 503: the service is shutting down.
+
+Run it with::
 
     python -m examples.serve --model model.onnx [--port 8000] [--no-batch]
 
@@ -20,12 +31,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
+import numpy as np
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,14 +47,78 @@ from starlette.routing import Route
 
 import ortbind
 
+MAX_BODY_BYTES = 1 << 20
+MAX_ROWS = 256
+
+
+class Refused(Exception):
+    """A request answered with ``status`` and ``message`` before it reaches the model."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, or 413 as soon as it is known to pass ``limit`` bytes (uvicorn discards the rest)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"the body is {int(declared)} bytes; this service takes at most {limit} (max_body_bytes)")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, f"the body passes {limit} bytes, the most this service takes (max_body_bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_feeds(body: bytes, max_rows: int) -> dict[str, Any]:
+    """The body's mapping of input names to rows, or the refusal that says what is wrong with it.
+    The values themselves (types, ragged rows, shapes) are for the model's contract to check."""
+    try:
+        feeds = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:  # the decoder's own depth guard: arrays or objects nested past it
+        raise Refused(400, "the body nests arrays or objects too deeply to parse") from None
+    except ValueError as error:  # not UTF-8, not JSON, NaN or Infinity, an integer too long to read
+        raise Refused(400, f"the body is not JSON: {error}") from None
+    if not isinstance(feeds, dict):
+        raise Refused(400, f"the body must be an object mapping input names to rows, not {_json_kind(feeds)}")
+    for name, rows in feeds.items():
+        if isinstance(rows, list) and len(rows) > max_rows:
+            raise Refused(
+                413, f"input {name!r} has {len(rows)} rows; this service scores at most {max_rows} (max_rows)"
+            )
+    return feeds
+
+
+def answer(result: ortbind.Result) -> dict[str, Any]:
+    """Each output's rows as JSON values; an output that is not finite cannot be one (422)."""
+    for name, value in result.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fc" and not np.isfinite(value).all():
+            raise Refused(422, f"output {name!r} holds values that are not finite, which JSON cannot carry")
+    return {name: value.tolist() for name, value in result.items()}
+
 
 def create_app(
     model: str | bytes,
     *,
     batch: bool = True,
     max_batch: int = 64,
-    max_delay: float = 0.002,
+    max_delay: float = 0.0,
     intra_op_threads: int | None = 1,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_rows: int = MAX_ROWS,
 ) -> Starlette:
     """The ASGI app. Its session (and batcher) are made at startup and closed at shutdown."""
 
@@ -58,23 +135,20 @@ def create_app(
             session.close()
 
     async def score(request: Request) -> JSONResponse:
-        try:
-            feeds = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "the body is not JSON"}, status_code=400)
-        if not isinstance(feeds, dict):
-            return JSONResponse({"error": "the body must map input names to rows"}, status_code=400)
         batcher: ortbind.Batcher | None = request.app.state.batcher
         try:
+            feeds = parse_feeds(await read_body(request, max_body_bytes), max_rows)
             if batcher is not None:
                 result = await batcher.run(feeds)
             else:
                 result = await request.app.state.session.run_async(feeds)
+            return JSONResponse(answer(result))
+        except Refused as refused:
+            return JSONResponse({"error": str(refused)}, status_code=refused.status)
         except ortbind.ValidationError as error:
             return JSONResponse({"error": str(error)}, status_code=422)
         except ortbind.ClosedError as error:
             return JSONResponse({"error": str(error)}, status_code=503)
-        return JSONResponse({name: value.tolist() for name, value in result.items()})
 
     async def health(request: Request) -> JSONResponse:
         batcher: ortbind.Batcher | None = request.app.state.batcher
@@ -94,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="0 takes a free port")
     parser.add_argument("--no-batch", action="store_true", help="one run_async per request, no batcher")
     parser.add_argument("--max-batch", type=int, default=64)
-    parser.add_argument("--max-delay", type=float, default=0.002, help="seconds")
+    parser.add_argument("--max-delay", type=float, default=0.0, help="seconds a batch may wait to fill")
+    parser.add_argument("--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="larger bodies get 413")
+    parser.add_argument("--max-rows", type=int, default=MAX_ROWS, help="rows of one request; more get 413")
     parser.add_argument("--intra-op-threads", type=int, default=None, help="default: 1 batched, 2 not")
     args = parser.parse_args(argv)
     if not args.model:
@@ -106,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         max_batch=args.max_batch,
         max_delay=args.max_delay,
         intra_op_threads=threads,
+        max_body_bytes=args.max_body_bytes,
+        max_rows=args.max_rows,
     )
     # IPPROTO_TCP named, so that asyncio sets TCP_NODELAY on each connection as it does for the
     # sockets it makes itself (with proto 0 it does not, and Nagle's algorithm with delayed ACKs

@@ -638,3 +638,58 @@ def test_max_queue_refuses_requests_past_it(mlp: ortbind.Session) -> None:
             asyncio.run(awaited())
         assert batcher.stats.requests == 2
     assert [f.result(timeout=30)["probs"].shape for f in futures] == [(1, 10)] * 2
+
+
+def test_a_lone_request_runs_at_once_unless_fuller_batches_are_asked_for(
+    mlp: ortbind.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batcher's clock stands still: a batch that waited for max_delay to pass would never run.
+    monkeypatch.setattr(ortbind.batcher, "time", type("Frozen", (), {"monotonic": staticmethod(lambda: 1000.0)}))
+    with ortbind.Batcher(mlp) as batcher:
+        assert batcher.max_delay == 0
+        lone = batcher.submit({"x": rows(1)})
+        assert lone.result(timeout=30)["probs"].shape == (1, 10)
+        assert batcher.stats.batches == 1
+    with ortbind.Batcher(mlp, max_delay=0.001) as fuller:
+        waiting = fuller.submit({"x": rows(1)})
+        with pytest.raises(concurrent.futures.TimeoutError):
+            waiting.result(timeout=0.2)  # not full, and its deadline never comes
+        full = [fuller.submit({"x": rows(1, k)}) for k in range(63)]  # 64 rows: the batch runs
+        assert [f.result(timeout=30)["probs"].shape for f in [waiting, *full]] == [(1, 10)] * 64
+        assert fuller.stats.batches == 1
+
+
+def test_requests_that_come_while_a_batch_runs_form_the_next_batch(mlp: ortbind.Session) -> None:
+    with ortbind.Batcher(mlp, max_batch=8) as batcher:
+        gate, seen = _gate(batcher)
+        first = batcher.submit({"x": rows(1)})  # runs at once, alone, and waits at the gate
+        while not seen:
+            threading.Event().wait(0.001)
+        later = [batcher.submit({"x": rows(1, k)}) for k in range(11)]
+        gate.set()
+        for future in [first, *later]:
+            future.result(timeout=30)
+    assert [run["x"].shape[0] for run in seen] == [1, 8, 3]
+
+
+def overridable_model() -> bytes:
+    """y = x * scale, where scale is an initializer the graph also lists as an input."""
+    scale = numpy_helper.from_array(np.array([2.0, 3.0], np.float32), "scale")
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["x", "scale"], ["y"])],
+        "overridable",
+        [tensor("x", TensorProto.FLOAT, ["n", 2]), tensor("scale", TensorProto.FLOAT, [2])],
+        [tensor("y", TensorProto.FLOAT, ["n", 2])],
+        [scale],
+    )
+    return _model(graph)
+
+
+def test_an_overridable_initializer_is_not_fed_through_a_batcher() -> None:
+    session = ortbind.Session(overridable_model())
+    with ortbind.Batcher(session, max_batch=2, max_delay=LONG) as batcher:
+        with pytest.raises(ortbind.NameMismatchError, match="overridable initializer 'scale': a batcher feeds only"):
+            batcher.submit({"x": np.ones((1, 2), np.float32), "scale": np.ones(2, np.float32)})
+        futures = [batcher.submit({"x": np.full((1, 2), k, np.float32)}) for k in (1, 2)]
+        results = [f.result(timeout=30)["y"] for f in futures]
+    np.testing.assert_array_equal(np.concatenate(results), [[2, 3], [4, 6]])

@@ -1,145 +1,63 @@
-"""What a :class:`~ortbind.Batcher` knows of its model: the dim it batches along, and the check of
-one request against the contract before it joins a batch.
+"""What a :class:`~ortbind.Batcher` knows of its model: the dim it batches along, the shape groups
+its requests fall into, and the check of one request before it joins a batch.
 
-The check mirrors the one ``_core`` makes on every run (contract.cpp, with the same messages), made
-here on the request alone: a batch is checked again when it runs, but by then one bad request would
-fail every request stacked with it.
+The check is the session's own (``_core``'s ``_check_feeds``: the run's feed check and conversion,
+without the run), made on the request alone: a batch is checked again when it runs, but by then one
+bad request would fail every request stacked with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _core
-from ._convert import missing_message, numpy_dtype, to_array, unknown_message
+from ._convert import numpy_dtype
 from .contracts import Contract, TensorContract, is_placeholder
+from .session import CheckedSession, Session
 
 Dim = int | str | None
 Key = tuple[tuple[int, ...], ...]
-
-
-@dataclass(frozen=True)
-class BatchInput:
-    name: str
-    element: str  # the contract's element type name ("float32", "string")
-    dtype: np.dtype[Any] | None  # None for strings, whose width differs between requests
-    shape: tuple[Dim, ...]  # axis 0 is the batch dim
-    label: str  # "input 'x'", as _core words it
-    text: str  # the shape as _core prints it: (batch, 64)
-    rest: tuple[int, ...] | None  # the dims past axis 0 when all are fixed: one comparison checks them
+Arrays = tuple[np.ndarray[Any, Any], ...]
 
 
 @dataclass(frozen=True)
 class BatchPlan:
     dim: str
-    inputs: tuple[BatchInput, ...]
-    index: Mapping[str, int]
+    names: tuple[str, ...]  # the model's inputs, in its order: the order of a request's arrays
+    dtypes: tuple[np.dtype[Any] | None, ...]  # per input; None for strings, whose width varies
     outputs: tuple[str, ...]
-    bounds: Mapping[str, tuple[int, int | None]]
+    initializers: tuple[str, ...]  # the session's overridable initializers, which no request may feed
     fixed_key: Key | None  # every input's dims past axis 0 are fixed: all requests stack together
+    check_feeds: Callable[[Any], tuple[Any, ...]]  # the session's run check, under its contract
 
-    def check(self, feeds: Any) -> tuple[tuple[np.ndarray[Any, Any], ...], int, Key]:
+    def check(self, feeds: Any) -> tuple[Arrays, int, Key]:
         """The request's arrays in input order, its rows, and the key of the requests it stacks with.
 
-        Raises what ``Session.run`` would raise for these feeds alone (names, kinds, dtypes, shapes
-        against the contract), without running anything.
+        Raises what ``run`` would raise for these feeds alone (names, kinds, dtypes, shapes against
+        the contract), without running anything.
         """
-        # The common request (a dict of arrays of the model's dtypes, fixed dims past the batch
-        # dim) is checked in a few comparisons; anything else takes the full check, which also
-        # words the error.
-        if self.fixed_key is not None and type(feeds) is dict and len(feeds) == len(self.inputs):
-            arrays = []
-            rows = -1
-            for spec in self.inputs:
-                value = feeds.get(spec.name)
-                if type(value) is not np.ndarray or value.dtype is not spec.dtype:
-                    break
-                shape = value.shape
-                # A 0-d array matches a (n,) rule's empty rest: it takes the full check (rank).
-                if not shape or shape[1:] != spec.rest or (rows >= 0 and shape[0] != rows):
-                    break
-                rows = shape[0]
-                arrays.append(value)
-            else:
-                low, high = self.batch_bounds
-                if low <= rows and (high is None or rows <= high):
-                    return tuple(arrays), rows, self.fixed_key
-        return self._check_all(feeds)
+        arrays = self.check_feeds(feeds)
+        if len(arrays) > len(self.names):  # the session's overridable initializers follow its inputs
+            self._refuse_initializers(arrays[len(self.names) :])
+            arrays = arrays[: len(self.names)]
+        rows = arrays[0].shape[0]  # every input has the batch dim at axis 0, bound to one value
+        key = self.fixed_key
+        if key is None:
+            key = tuple([array.shape[1:] for array in arrays])
+        return arrays, rows, key
 
-    @property
-    def batch_bounds(self) -> tuple[int, int | None]:
-        return self.bounds.get(self.dim, (0, None))
-
-    def _check_all(self, feeds: Any) -> tuple[tuple[np.ndarray[Any, Any], ...], int, Key]:
-        inputs = self.inputs
-        if isinstance(feeds, np.ndarray) and len(inputs) == 1:
-            items: Any = ((inputs[0].name, feeds),)
-        elif isinstance(feeds, dict) or hasattr(feeds, "keys"):
-            items = feeds.items()
-        else:
-            single = " (or one array for this single-input model)" if len(inputs) == 1 else ""
-            raise _core.KindError(f"feeds must be a dict of input name to value{single}, not {type(feeds).__name__}")
-        arrays: list[np.ndarray[Any, Any] | None] = [None] * len(inputs)
-        bound: dict[str, tuple[int, str]] = {}
-        for key, value in items:
-            if not isinstance(key, str):
-                raise _core.NameMismatchError(f"input names must be str, not {type(key).__name__} {key!r}")
-            position = self.index.get(key)
-            if position is None:
-                raise _core.NameMismatchError(unknown_message("input", key, [i.name for i in inputs]))
-            spec = inputs[position]
-            if isinstance(value, np.ndarray):
-                self._check_shape(spec, value.shape, bound)  # before any copy, as _core does
-                if spec.dtype is not None and value.dtype != spec.dtype and value.dtype.newbyteorder("=") == spec.dtype:
-                    value = value.astype(spec.dtype)  # byte-swapped: _core too takes it, with one copy
-            # spec.dtype is None for strings, and numpy 2 takes `dtype == None` as float64: every
-            # string input takes to_array, which refuses what _core refuses.
-            array = (
-                value
-                if type(value) is np.ndarray and spec.dtype is not None and value.dtype == spec.dtype
-                else to_array(value, spec.element, spec.label)
+    def _refuse_initializers(self, fed: Sequence[Any]) -> None:
+        named = [repr(name) for name, array in zip(self.initializers, fed, strict=True) if array is not None]
+        if named:
+            raise _core.NameMismatchError(
+                f"the request feeds the overridable initializer {', '.join(named)}: a batcher feeds only the "
+                f"model's inputs ({', '.join(map(repr, self.names))}), whose rows it stacks along {self.dim!r}"
             )
-            self._check_shape(spec, array.shape, bound)
-            arrays[position] = array
-        missing = [spec.name for spec, array in zip(inputs, arrays, strict=True) if array is None]
-        if missing:
-            raise _core.NameMismatchError(missing_message(missing, [i.name for i in inputs]))
-        done: tuple[np.ndarray[Any, Any], ...] = tuple(arrays)  # type: ignore[arg-type]
-        return done, bound[self.dim][0], tuple([a.shape[1:] for a in done])
-
-    def _check_shape(self, spec: BatchInput, shape: tuple[int, ...], bound: dict[str, tuple[int, str]]) -> None:
-        rule = spec.shape
-        if len(shape) != len(rule):
-            raise _core.ShapeError(
-                f"{spec.label} has rank {len(shape)}, but the contract expects rank {len(rule)}: {spec.text}"
-            )
-        for axis, (want, size) in enumerate(zip(rule, shape, strict=True)):
-            if want is None:
-                continue
-            if isinstance(want, int):
-                if size != want:
-                    raise _core.ShapeError(
-                        f"{spec.label} dim {axis} is {size}, but the contract fixes it to {want}: {spec.text}"
-                    )
-                continue
-            prior = bound.get(want)
-            if prior is None:
-                low, high = self.bounds.get(want, (0, None))
-                if size < low or (high is not None and size > high):
-                    limit = f"{low} <= {want}" + (f" <= {high}" if high is not None else "")
-                    raise _core.ShapeError(
-                        f"{spec.label} dim {axis} ('{want}') is {size}, outside the contract's bound {limit}"
-                    )
-                bound[want] = (size, spec.name)
-            elif prior[0] != size:
-                where = "an earlier dim of it" if prior[1] == spec.name else repr(prior[1])
-                raise _core.ShapeError(
-                    f"{spec.label} dim {axis} ('{want}') is {size}, but {where} bound {want}={prior[0]}"
-                )
 
 
 def _text(shape: Sequence[Dim]) -> str:
@@ -155,8 +73,9 @@ def _axis0(rule: TensorContract | None) -> Dim | str:
     return rule.shape[0]
 
 
-def plan(contract: Contract, dim: str | None, max_batch: int) -> BatchPlan:
+def plan(session: Session | CheckedSession, dim: str | None, max_batch: int) -> BatchPlan:
     """The plan for batching along ``dim`` (or the dim every input and output has at axis 0)."""
+    contract: Contract = session.contract
     firsts = {f"input {name!r}": _axis0(rule) for name, rule in contract.inputs.items()}
     output_firsts = {f"output {name!r}": _axis0(rule) for name, rule in contract.outputs.items()}
     listing = ", ".join(
@@ -198,29 +117,29 @@ def plan(contract: Contract, dim: str | None, max_batch: int) -> BatchPlan:
     low, high = contract.bounds.get(dim, (0, None))
     if high is not None and max_batch > high:
         raise _core.InvalidValueError(f"max_batch={max_batch} is over the contract's bound {low} <= {dim} <= {high}")
-    inputs = []
-    for name, rule in contract.inputs.items():
+    core = session.session if isinstance(session, CheckedSession) else session
+    input_names = core.input_names
+    assert input_names == tuple(contract.inputs)  # a contract lists the model's inputs in the model's order
+    rests: list[tuple[int, ...] | None] = []
+    dtypes: list[np.dtype[Any] | None] = []
+    for rule in contract.inputs.values():
         assert rule is not None and rule.shape is not None  # axis 0 is dim, checked above
-        dtype = None if rule.dtype == "string" else numpy_dtype(rule.dtype)
+        dtypes.append(None if rule.dtype == "string" else numpy_dtype(rule.dtype))
         rest = rule.shape[1:]
         fixed = tuple(d for d in rest if isinstance(d, int))
-        inputs.append(
-            BatchInput(
-                name,
-                rule.dtype,
-                dtype,
-                rule.shape,
-                f"input {name!r}",
-                _text(rule.shape),
-                fixed if len(fixed) == len(rest) and dtype is not None else None,
-            )
-        )
-    fixed_key = tuple(spec.rest for spec in inputs) if all(spec.rest is not None for spec in inputs) else None
+        rests.append(fixed if len(fixed) == len(rest) else None)
+    fixed_key = tuple(rests) if all(rest is not None for rest in rests) else None
     return BatchPlan(
         dim=dim,
-        inputs=tuple(inputs),
-        index={spec.name: i for i, spec in enumerate(inputs)},
+        names=input_names,
+        dtypes=tuple(dtypes),
         outputs=tuple(contract.outputs),
-        bounds=dict(contract.bounds),
+        initializers=tuple(spec.name for spec in core.overridable_initializers),
         fixed_key=fixed_key,  # type: ignore[arg-type]
+        # A CheckedSession's requests are checked under its own contract, as its runs are.
+        check_feeds=(
+            functools.partial(core._check_feeds, contract=session._compiled)
+            if isinstance(session, CheckedSession)
+            else core._check_feeds
+        ),
     )

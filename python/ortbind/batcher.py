@@ -1,11 +1,13 @@
 """ortbind.Batcher: many small requests run as one batch along the model's batch dim.
 
-One worker thread per batcher forms batches and runs them. A request joins the queue of the
-requests it can be stacked with (same dims past axis 0); a queue runs as one batch when
-``max_batch`` rows wait in it, or when its oldest request has waited ``max_delay`` seconds; of the
-queues ready, the one with the oldest first request runs first. The run
-is the session's own ``run`` (under its contract, GIL released); each request gets the rows of its
-own as views into the batch's outputs.
+One worker thread per batcher forms batches and runs them. A request, once the session's own run
+check has passed it, joins the queue of the requests it can be stacked with (same dims past axis
+0). Whenever the worker is free it runs the queue that is ready: with ``max_delay`` 0 any queue
+that holds a request (continuous batching: batches grow while the one before runs), else one that
+holds ``max_batch`` rows or whose oldest request has waited ``max_delay`` seconds; of the queues
+ready, the one with the oldest first request runs first. The run is the session's own ``run``
+(under its contract, GIL released); each request gets the rows of its own as views into the
+batch's outputs.
 
 Only one batch is in flight per batcher, so the stacking buffers (one set per shape group, kept for
 the few most recent groups) are never written while a run reads them.
@@ -121,9 +123,26 @@ def _settle(
             future.set_result(result)
 
 
+class _Group:
+    """The requests that stack together (same dims past the batch dim), oldest first, and their rows."""
+
+    __slots__ = ("requests", "rows")
+
+    def __init__(self) -> None:
+        self.requests: deque[_Request] = deque()
+        self.rows = 0
+
+
 class _Engine:
     """The queues and the worker thread. Holds no reference to the Batcher, so that a batcher
-    dropped without ``close()`` is collected and its finalizer stops the worker."""
+    dropped without ``close()`` is collected and its finalizer stops the worker.
+
+    Every field the callers and the worker share is read and written under ``lock`` (never under
+    the GIL alone); only ``closing``, and then ``refusal``, are also read without it, for a quick
+    refusal that ``put`` makes again under it. The worker waits for work on ``wake``, a lock it
+    holds while it runs: a caller releases it, under ``lock``, only while the worker says it is
+    ``sleeping``, so that one wake-up is never lost nor given twice.
+    """
 
     refusal = "the batcher is closed: it takes no new requests"
 
@@ -135,59 +154,75 @@ class _Engine:
         self.max_batch = max_batch
         self.max_delay = max_delay
         self.max_queue = max_queue
-        self.cond = threading.Condition(threading.Lock())
-        self.groups: dict[Key, deque[_Request]] = {}
-        self.rows: dict[Key, int] = {}
+        self.lock = threading.Lock()
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.sleeping = False
+        self.groups: dict[Key, _Group] = {}
         self.queued = 0
         self.closing = False
+        self.closed_session: BaseException | None = None  # the first ClosedError a request's check met
         self.running: list[_Request] = []  # the batch in flight: failed by _break should the worker die
         self.buffers: OrderedDict[Key, list[np.ndarray[Any, Any] | None]] = OrderedDict()
         self.counts = [0, 0, 0, 0, 0]  # BatcherStats' fields, in order
         self.thread = threading.Thread(target=self.work, name="ortbind-batcher", daemon=True)
         self.thread.start()
-        _ENGINES.add(self)
+        with _ENGINES_LOCK:
+            _ENGINES.add(self)
 
     # --- callers' side ---------------------------------------------------------------------------
 
     def put(self, request: _Request) -> None:
-        with self.cond:
+        with self.lock:
             if self.closing:
                 raise _core.ClosedError(self.refusal)
             if self.max_queue is not None and self.queued >= self.max_queue:
                 raise QueueFullError(
                     f"the batcher's queue is full: {self.queued} requests wait for a batch (max_queue={self.max_queue})"
                 )
-            key = request.key
-            queue = self.groups.get(key)
-            if queue is None:
-                queue = self.groups[key] = deque()
-                self.rows[key] = 0
-            queue.append(request)
-            rows = self.rows[key] + request.rows
-            self.rows[key] = rows
+            group = self.groups.get(request.key)
+            if group is None:
+                group = self.groups[request.key] = _Group()
+            group.requests.append(request)
+            group.rows += request.rows
             self.queued += 1
             self.counts[0] += 1
-            # The worker sleeps until the oldest request's deadline: it needs waking only for a
-            # first request, or for a queue that just became full.
-            if self.queued == 1 or rows >= self.max_batch > rows - request.rows:
-                self.cond.notify()
+            # A busy worker looks at the queues when its batch ends. An idle one is woken for any
+            # request when batches do not wait to fill (max_delay 0); else it sleeps until the
+            # oldest request's deadline, and needs waking only for a first request, or for a
+            # queue that just became full.
+            if self.sleeping and (
+                self.max_delay == 0 or self.queued == 1 or group.rows >= self.max_batch > group.rows - request.rows
+            ):
+                self.sleeping = False
+                self.wake.release()
 
     def withdraw(self, request: _Request) -> None:
-        with self.cond:
+        """Its caller no longer waits (a cancelled task): a request not yet taken stays in its
+        deque, skipped when the worker reaches it, and counts no more as waiting."""
+        with self.lock:
             if request.state == _QUEUED:
-                self._forget(request)
+                request.state = _WITHDRAWN
+                self.groups[request.key].rows -= request.rows
+                self.queued -= 1
+                self.counts[1] += 1
 
-    def _forget(self, request: _Request) -> None:
-        # Called with the lock held. The request stays in its deque, skipped when reached.
-        request.state = _WITHDRAWN
-        self.rows[request.key] -= request.rows
-        self.queued -= 1
-        self.counts[1] += 1
+    def refuse_for_closed_session(self, error: BaseException) -> BaseException:
+        """The error for a request whose check found the session closed: a copy of the first such
+        error, as a failed batch gives each of its requests a copy of its one error."""
+        with self.lock:
+            if self.closed_session is None:
+                error.__traceback__ = None  # kept for the batcher's life: it holds no caller's frames
+                self.closed_session = error
+            first = self.closed_session
+        return _own_error(first)
 
     def close(self, wait: bool) -> None:
-        with self.cond:
+        with self.lock:
             self.closing = True
-            self.cond.notify()
+            if self.sleeping:
+                self.sleeping = False
+                self.wake.release()
         if wait and threading.current_thread() is not self.thread:
             self.thread.join()
 
@@ -196,35 +231,53 @@ class _Engine:
     def work(self) -> None:
         try:
             while True:
-                with self.cond:
-                    while True:
-                        taken, timeout = self._next_batch()
-                        if taken:
-                            self.running = taken
-                            break
-                        if self.closing and self.queued == 0:
-                            return
-                        self.cond.wait(timeout)
+                taken = self._wait_for_batch()
+                if not taken:
+                    return
                 self._run_batch(taken)
-                self.running = []
+                del taken  # nothing of a batch (its arrays, its results) is kept while the worker waits
         except BaseException as error:  # a bug, or worse: no request is left waiting for a dead worker
             self._break(error)
+
+    def _wait_for_batch(self) -> list[_Request]:
+        """The next batch to run, once there is one; none once the batcher is closed and drained."""
+        while True:
+            with self.lock:
+                self.running = []
+                taken, timeout = self._next_batch()
+                if taken:
+                    self.running = taken
+                elif self.closing and self.queued == 0:
+                    return []
+                else:
+                    self.sleeping = True
+            if taken:
+                taken = self._still_awaited(taken)
+                if taken:
+                    return taken
+                continue
+            woken = self.wake.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
+            if not woken:
+                with self.lock:
+                    if self.sleeping:
+                        self.sleeping = False
+                    else:  # a caller released wake after the timeout, before this took the lock
+                        self.wake.acquire(blocking=False)
 
     def _break(self, error: BaseException) -> None:
         """The worker is stopping on ``error``: refuse new requests, fail the waiting ones."""
         message = f"the batcher's worker stopped on an unexpected {type(error).__name__}: {error}"
-        with self.cond:
+        with self.lock:
+            self.refusal = message  # first: callers read closing, then refusal, without the lock
             self.closing = True
-            self.refusal = message
             doomed = [r for r in self.running if r.state == _TAKEN]
-            for queue in self.groups.values():
-                for request in queue:
+            for group in self.groups.values():
+                for request in group.requests:
                     if request.state == _QUEUED:
                         request.state = _TAKEN
                         self.queued -= 1
                         doomed.append(request)
             self.groups.clear()
-            self.rows.clear()
             self.running = []
         for request in doomed:
             failure = _core.ClosedError(message)
@@ -235,40 +288,40 @@ class _Engine:
     def _next_batch(self) -> tuple[list[_Request], float | None]:
         """The requests of the batch to run now, or none and how long to wait. Lock held.
 
-        Of the queues ready to run (full, past their deadline, or closing), the one whose first
-        request has waited longest runs first: a full queue never starves an older, smaller one.
+        A queue is ready when its batch need not wait any longer: with ``max_delay`` 0 as soon as
+        it holds a request, else once it is full or its oldest request has waited ``max_delay``
+        (or the batcher is closing). Of the queues ready, the one whose first request has waited
+        longest runs first: a full queue never starves an older, smaller one.
         """
-        while True:
-            ready: deque[_Request] | None = None
-            oldest: deque[_Request] | None = None
-            now = time.monotonic()
-            due = now - self.max_delay  # a request that came before this is past its deadline
-            for key in list(self.groups):
-                queue = self.groups[key]
-                while queue and queue[0].state == _WITHDRAWN:
-                    queue.popleft()
-                if not queue:
-                    del self.groups[key], self.rows[key]
-                    continue
-                since = queue[0].since
-                if oldest is None or since < oldest[0].since:
-                    oldest = queue
-                if (self.closing or since <= due or self.rows[key] >= self.max_batch) and (
-                    ready is None or since < ready[0].since
-                ):
-                    ready = queue
-            if ready is None:
-                if oldest is None:
-                    return [], None
-                return [], oldest[0].since + self.max_delay - now
-            taken = self._take(ready)
-            if taken:
-                return taken, None
-            # Every request it reached had been cancelled (and is now forgotten): look again.
+        ready: _Group | None = None
+        oldest: _Group | None = None
+        now = time.monotonic()
+        due = now - self.max_delay  # a request that came before this is past its deadline
+        for key in list(self.groups):
+            group = self.groups[key]
+            queue = group.requests
+            while queue and queue[0].state == _WITHDRAWN:
+                queue.popleft()
+            if not queue:
+                del self.groups[key]
+                continue
+            since = queue[0].since
+            if oldest is None or since < oldest.requests[0].since:
+                oldest = group
+            if (self.closing or since <= due or group.rows >= self.max_batch) and (
+                ready is None or since < ready.requests[0].since
+            ):
+                ready = group
+        if ready is not None:
+            return self._take(ready), None
+        if oldest is None:
+            return [], None
+        return [], oldest.requests[0].since + self.max_delay - now
 
-    def _take(self, queue: deque[_Request]) -> list[_Request]:
+    def _take(self, group: _Group) -> list[_Request]:
         taken: list[_Request] = []
         rows = 0
+        queue = group.requests
         while queue and rows < self.max_batch:
             request = queue[0]
             if request.state == _WITHDRAWN:
@@ -277,61 +330,84 @@ class _Engine:
             if taken and rows + request.rows > self.max_batch:
                 break
             queue.popleft()
-            future = request.future
-            # A cancelled future's request is withdrawn here; one taken can no longer be cancelled
-            # (concurrent.futures), or is dropped when its batch ends (asyncio).
-            try:
-                alive = future.set_running_or_notify_cancel() if request.loop is None else not future.done()  # type: ignore[union-attr]
-            except RuntimeError:  # the caller settled the future itself: nobody waits for this request
-                alive = False
-            if not alive:
-                self._forget(request)
-                continue
             request.state = _TAKEN
-            self.rows[request.key] -= request.rows
-            self.queued -= 1
             taken.append(request)
             rows += request.rows
+        group.rows -= rows
+        self.queued -= len(taken)
         return taken
 
+    def _still_awaited(self, taken: list[_Request]) -> list[_Request]:
+        """The requests taken whose futures still wait for them, marked running. Without the lock:
+        marking a ``concurrent.futures.Future`` takes that future's own lock.
+
+        A cancelled future's request is withdrawn here; one marked running can no longer be
+        cancelled (concurrent.futures), or is dropped when its batch ends (asyncio)."""
+        alive: list[_Request] = []
+        dropped: list[_Request] = []
+        for request in taken:
+            future = request.future
+            try:
+                awaited = future.set_running_or_notify_cancel() if request.loop is None else not future.done()  # type: ignore[union-attr]
+            except RuntimeError:  # the caller settled the future itself: nobody waits for this request
+                awaited = False
+            (alive if awaited else dropped).append(request)
+        if dropped:
+            with self.lock:
+                for request in dropped:
+                    request.state = _WITHDRAWN
+                self.counts[1] += len(dropped)
+        return alive
+
     def _run_batch(self, taken: list[_Request]) -> None:
-        rows = sum(r.rows for r in taken)
+        rows = 0
+        for request in taken:
+            rows += request.rows
         results: list[Result] = []
         error: BaseException | None = None
+        stacked: list[np.ndarray[Any, Any]] = []
         try:
             if len(taken) == 1:
-                feeds = dict(zip((i.name for i in self.plan.inputs), taken[0].arrays, strict=True))
-                stacked: list[np.ndarray[Any, Any]] = []
+                feeds = dict(zip(self.plan.names, taken[0].arrays, strict=True))
             else:
                 stacked = self._stack(taken, rows)
-                feeds = {spec.name: buffer for spec, buffer in zip(self.plan.inputs, stacked, strict=True)}
+                feeds = dict(zip(self.plan.names, stacked, strict=True))
             results = self._split(self.run(feeds), taken, rows, stacked)
         except BaseException as failure:  # every request of the batch gets it; the worker goes on
             error = failure
-        with self.cond:
+        with self.lock:
             self.counts[2] += 1
             self.counts[3] += rows
             self.counts[4] += error is not None
+        self._deliver(taken, results, error)
+
+    def _deliver(self, taken: list[_Request], results: list[Result], error: BaseException | None) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for k, request in enumerate(taken):
             result = None if error is not None else results[k]
             own = None if error is None else _own_error(error)  # each caller raises its own
-            if request.loop is None:
+            loop = request.loop
+            if loop is None:
                 _settle(None, request.future, result, own)
-            else:
-                by_loop.setdefault(request.loop, []).append((request.future, result, own))
+                continue
+            items = by_loop.get(loop)
+            if items is None:
+                items = by_loop[loop] = []
+            items.append((request.future, result, own))
         for loop, items in by_loop.items():
             # One wake-up of each loop per batch, not one per request.
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits these
                 loop.call_soon_threadsafe(_settle_all, items)
 
     def _stack(self, taken: list[_Request], rows: int) -> list[np.ndarray[Any, Any]]:
+        """Each input's rows of every request, in one array per input: one copy, into a buffer
+        kept for the shape group (only the worker touches the buffers, one batch at a time)."""
         key = taken[0].key
         buffers = self.buffers.get(key)
         if buffers is None:
             buffers = [
-                None if spec.dtype is None else np.empty((self.max_batch, *rest), spec.dtype)
-                for spec, rest in zip(self.plan.inputs, key, strict=True)
+                None if dtype is None else np.empty((self.max_batch, *rest), dtype)
+                for dtype, rest in zip(self.plan.dtypes, key, strict=True)
             ]
             self.buffers[key] = buffers
             if len(self.buffers) > _KEPT_GROUPS:
@@ -369,24 +445,37 @@ class _Engine:
             return [result]
         parts = []
         start = 0
+        if len(names) == 1:
+            name, value = names[0], values[0]
+            for request in taken:
+                end = start + request.rows
+                parts.append(Result({name: value[start:end]}))
+                start = end
+            return parts
         for request in taken:
             end = start + request.rows
-            part = {name: v[start:end] for name, v in zip(names, values, strict=True)}
-            parts.append(Result(part))
+            parts.append(Result({name: v[start:end] for name, v in zip(names, values, strict=True)}))
             start = end
         return parts
 
 
+# Every live engine, for the fork handler; added to under _ENGINES_LOCK (batchers may be made on
+# any thread), and each removed by its weak reference's callback.
 _ENGINES: weakref.WeakSet[_Engine] = weakref.WeakSet()
+_ENGINES_LOCK = threading.Lock()
 
 
 def _after_fork_in_child() -> None:
-    # A forked child has no worker thread, and its copy of the lock may have been held by another
-    # thread at the fork: without this, its requests would wait forever.
+    # A forked child has no worker thread, and its copies of the locks may have been held by other
+    # threads at the fork: without this, its requests would wait forever. The child has one
+    # thread here, so nothing else reads what this replaces.
+    global _ENGINES_LOCK
+    _ENGINES_LOCK = threading.Lock()
     for engine in list(_ENGINES):
-        engine.cond = threading.Condition(threading.Lock())
-        engine.closing = True
+        engine.lock = threading.Lock()
+        engine.sleeping = False
         engine.refusal = "the batcher was made in the parent process, and its worker does not survive fork"
+        engine.closing = True
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -395,11 +484,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 class Batcher:
     """Collects requests to one session and runs them as batches along the model's batch dim.
 
-    ``Batcher(session, *, max_batch=64, max_delay=0.002, dim=None, max_queue=None)``: a batch runs
-    when ``max_batch`` rows wait, or when the oldest request has waited ``max_delay`` seconds. ``dim``
-    names the symbolic dim to batch along; by default the one every input and output has at axis 0
-    of the contract (``session`` may be a :class:`CheckedSession` whose contract names it). Each
-    request is checked against the contract on its own before it joins a batch. With ``max_queue``,
+    ``Batcher(session, *, max_batch=64, max_delay=0.0, dim=None, max_queue=None)``. With the default
+    ``max_delay=0`` a batch starts as soon as the worker is free, with every request waiting (up to
+    ``max_batch`` rows): a lone request runs at once, and batches grow while a batch is running
+    (continuous batching). A ``max_delay`` above 0 asks for fuller batches: a batch then waits until
+    ``max_batch`` rows wait, or its oldest request has waited ``max_delay`` seconds. ``dim`` names
+    the symbolic dim to batch along; by default the one every input and output has at axis 0 of the
+    contract (``session`` may be a :class:`CheckedSession` whose contract names it). Each request is
+    checked on its own, by the session's own run check, before it joins a batch. With ``max_queue``,
     a request that finds that many requests waiting is refused with :class:`QueueFullError`.
 
     A request's arrays are not copied: they are read when its batch runs, so they must not change
@@ -416,7 +508,7 @@ class Batcher:
         session: Session | CheckedSession,
         *,
         max_batch: int = 64,
-        max_delay: float = 0.002,
+        max_delay: float = 0.0,
         dim: str | None = None,
         max_queue: int | None = None,
     ) -> None:
@@ -431,7 +523,7 @@ class Batcher:
         if session.closed:
             raise _core.ClosedError("the session is closed")
         self._session = session
-        self._plan = plan(session.contract, dim, max_batch)
+        self._plan = plan(session, dim, max_batch)
         self._engine = _Engine(session.run, self._plan, max_batch, float(max_delay), max_queue)
         self._finalizer = weakref.finalize(self, self._engine.close, False)
 
@@ -462,7 +554,7 @@ class Batcher:
 
     @property
     def stats(self) -> BatcherStats:
-        with self._engine.cond:
+        with self._engine.lock:
             return BatcherStats(*self._engine.counts)
 
     async def run(self, feeds: Any) -> Result:
@@ -471,29 +563,39 @@ class Batcher:
         Cancelling the awaiting task withdraws the request if its batch has not started.
         """
         loop = asyncio.get_running_loop()
-        if self._engine.closing:  # before the check: a closed batcher refuses whatever comes
-            raise _core.ClosedError(self._engine.refusal)
-        arrays, rows, key = self._plan.check(feeds)
+        engine = self._engine
+        if engine.closing:  # before the check: a closed batcher refuses whatever comes
+            raise _core.ClosedError(engine.refusal)
+        try:
+            arrays, rows, key = self._plan.check(feeds)
+        except _core.ClosedError as error:
+            raise engine.refuse_for_closed_session(error)  # noqa: B904 (its __cause__ is the first one)
         future: asyncio.Future[Result] = loop.create_future()
         request = _Request(arrays, rows, key, future, loop)
-        self._engine.put(request)
+        engine.put(request)
         try:
             return await future
         except asyncio.CancelledError:
-            self._engine.withdraw(request)
+            engine.withdraw(request)
             raise
 
     def submit(self, feeds: Any) -> concurrent.futures.Future[Result]:
         """A future of ``session.run(feeds)``, computed in a batch with other requests.
 
-        Validation errors are raised here, at once. ``future.cancel()`` withdraws the request if
-        its batch has not started.
+        Validation errors are raised here, at once; a session closed underneath the batcher fails
+        the future with ``ClosedError``. ``future.cancel()`` withdraws the request if its batch has
+        not started.
         """
-        if self._engine.closing:
-            raise _core.ClosedError(self._engine.refusal)
-        arrays, rows, key = self._plan.check(feeds)
+        engine = self._engine
+        if engine.closing:
+            raise _core.ClosedError(engine.refusal)
         future: concurrent.futures.Future[Result] = concurrent.futures.Future()
-        self._engine.put(_Request(arrays, rows, key, future, None))
+        try:
+            arrays, rows, key = self._plan.check(feeds)
+        except _core.ClosedError as error:
+            future.set_exception(engine.refuse_for_closed_session(error))
+            return future
+        engine.put(_Request(arrays, rows, key, future, None))
         return future
 
     def close(self) -> None:
