@@ -12,7 +12,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test bench bench-quick lint sanitize fuzz wheel clean
+.PHONY: all build test test-libraries bench bench-quick lint sanitize fuzz wheel clean
 
 all: test
 
@@ -29,6 +29,12 @@ build: $(VENV)/.build-deps
 
 test: build
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The real-library tier: libraries from PyPI run unmodified with the official binding and with
+# ortbind.compat (tests/test_compat_libraries.py). Their environments (one per library) are made on
+# first use under ~/.cache/ortbind/libraries and kept.
+test-libraries: build
+	ORTBIND_LIBRARY_TIER=1 $(PY) -m pytest tests/test_compat_libraries.py $(PYTEST_ARGS)
 
 bench: build
 	$(PY) -m benchmarks $(BENCH_ARGS)

@@ -73,21 +73,28 @@ _T = TypeVar("_T")
 
 class _Setting(Generic[_T]):
     """An attribute that converts what it is given (and refuses what it cannot convert) as the
-    official binding's typed properties do."""
+    official binding's typed properties do, with its default."""
 
-    def __init__(self, convert: Callable[[Any], _T]) -> None:
+    def __init__(self, convert: Callable[[Any], _T], default: _T) -> None:
         self._convert = convert
-        self._slot = ""
+        self.default = default
+        self.slot = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self._slot = "_" + name
+        self.slot = "_" + name
 
     def __get__(self, instance: object, owner: type | None = None) -> _T:
-        value: _T = getattr(instance, self._slot)
+        value: _T = getattr(instance, self.slot)
         return value
 
     def __set__(self, instance: object, value: Any) -> None:
-        setattr(instance, self._slot, self._convert(value))
+        setattr(instance, self.slot, self._convert(value))
+
+
+def _defaults(owner: type) -> dict[str, Any]:
+    """The default of every setting of ``owner``, by the name it is kept under: a new instance
+    takes them all at once (sessions are made often enough for it to count)."""
+    return {s.slot: s.default for s in vars(owner).values() if isinstance(s, _Setting)}
 
 
 def _flag(value: Any) -> bool:
@@ -116,40 +123,25 @@ def _unsupported(what: str) -> NotImplementedInRuntime:
 class SessionOptions:
     """How a session is made: the official binding's attributes, defaults and methods."""
 
-    enable_cpu_mem_arena = _Setting(_flag)
-    enable_mem_pattern = _Setting(_flag)
-    enable_mem_reuse = _Setting(_flag)
-    enable_profiling = _Setting(_flag)
-    use_deterministic_compute = _Setting(_flag)
-    use_per_session_threads = _Setting(_flag)
-    execution_mode = _Setting(ExecutionMode)
-    execution_order = _Setting(ExecutionOrder)
-    graph_optimization_level = _Setting(GraphOptimizationLevel)
-    inter_op_num_threads = _Setting(operator.index)
-    intra_op_num_threads = _Setting(operator.index)
-    log_severity_level = _Setting(operator.index)
-    log_verbosity_level = _Setting(operator.index)
-    logid = _Setting(_text)
-    optimized_model_filepath = _Setting(os.fspath)
-    profile_file_prefix = _Setting(os.fspath)
+    enable_cpu_mem_arena = _Setting(_flag, True)
+    enable_mem_pattern = _Setting(_flag, True)
+    enable_mem_reuse = _Setting(_flag, True)
+    enable_profiling = _Setting(_flag, False)
+    use_deterministic_compute = _Setting(_flag, False)
+    use_per_session_threads = _Setting(_flag, True)
+    execution_mode = _Setting(ExecutionMode, ExecutionMode.ORT_SEQUENTIAL)
+    execution_order = _Setting(ExecutionOrder, ExecutionOrder.DEFAULT)
+    graph_optimization_level = _Setting(GraphOptimizationLevel, GraphOptimizationLevel.ORT_ENABLE_ALL)
+    inter_op_num_threads = _Setting(operator.index, 0)
+    intra_op_num_threads = _Setting(operator.index, 0)
+    log_severity_level = _Setting(operator.index, -1)
+    log_verbosity_level = _Setting(operator.index, 0)
+    logid = _Setting(_text, "")
+    optimized_model_filepath = _Setting(os.fspath, "")
+    profile_file_prefix = _Setting(os.fspath, "onnxruntime_profile_")
 
     def __init__(self) -> None:
-        self.enable_cpu_mem_arena = True
-        self.enable_mem_pattern = True
-        self.enable_mem_reuse = True
-        self.enable_profiling = False
-        self.use_deterministic_compute = False
-        self.use_per_session_threads = True
-        self.execution_mode = ExecutionMode.ORT_SEQUENTIAL
-        self.execution_order = ExecutionOrder.DEFAULT
-        self.graph_optimization_level = GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.inter_op_num_threads = 0
-        self.intra_op_num_threads = 0
-        self.log_severity_level = -1
-        self.log_verbosity_level = 0
-        self.logid = ""
-        self.optimized_model_filepath = ""
-        self.profile_file_prefix = "onnxruntime_profile_"
+        self.__dict__.update(_SESSION_DEFAULTS)
         self._config: dict[str, str] = {}
         self._free_dimensions: dict[str, int] = {}
         self._denotations: dict[str, int] = {}
@@ -251,6 +243,9 @@ class SessionOptions:
         return arguments
 
 
+_SESSION_DEFAULTS = _defaults(SessionOptions)
+
+
 class LoraAdapter:
     """A LoRA adapter, loaded with :meth:`Load` and activated for a run by
     ``RunOptions.add_active_adapter``."""
@@ -272,16 +267,13 @@ class RunOptions:
     settings are kept and not applied (ortbind's core takes none per run).
     """
 
-    log_severity_level = _Setting(operator.index)
-    log_verbosity_level = _Setting(operator.index)
-    logid = _Setting(_text)
-    only_execute_path_to_fetches = _Setting(_flag)
+    log_severity_level = _Setting(operator.index, -1)
+    log_verbosity_level = _Setting(operator.index, 0)
+    logid = _Setting(_text, "")
+    only_execute_path_to_fetches = _Setting(_flag, False)
 
     def __init__(self) -> None:
-        self.log_severity_level = -1
-        self.log_verbosity_level = 0
-        self.logid = ""
-        self.only_execute_path_to_fetches = False
+        self.__dict__.update(_RUN_DEFAULTS)
         self.timeout: float | None = None
         self._token = _core.CancelToken()
         self._terminate = False
@@ -318,3 +310,6 @@ class RunOptions:
     def run_arguments(self) -> dict[str, Any]:
         """These options as arguments of ``ortbind.Session.run``."""
         return {"cancel": self._token, "timeout": self.timeout, "adapters": self._adapters or None}
+
+
+_RUN_DEFAULTS = _defaults(RunOptions)

@@ -74,7 +74,6 @@ class Session:
     """What every session of the official binding can do; :class:`InferenceSession` makes one."""
 
     _sess: _NativeSession
-    _sess_options: SessionOptions
     _providers: list[str]
     _provider_options: dict[str, dict[str, str]]
     _run: Callable[..., Any]
@@ -82,6 +81,20 @@ class Session:
 
     def __init__(self, enable_fallback: bool = True) -> None:
         self._enable_fallback = enable_fallback
+        self._options_used: SessionOptions | None = None
+        self._options_reported: SessionOptions | None = None
+
+    @property
+    def _sess_options(self) -> SessionOptions:
+        """The session's own copy of its options (made when first asked for: sessions are made
+        more often than asked)."""
+        if self._options_reported is None:
+            self._options_reported = self._options_used.copy() if self._options_used else SessionOptions()
+        return self._options_reported
+
+    @_sess_options.setter
+    def _sess_options(self, options: SessionOptions) -> None:
+        self._options_reported = options
 
     # --- the native session, and what describes it ------------------------------------------------
 
@@ -91,12 +104,13 @@ class Session:
         ``run()`` for a :class:`ortbind.Result` with typed extraction, ``with_contract()``."""
         return self._sess
 
-    def _bind_session(self, native: _NativeSession, options: SessionOptions) -> None:
+    def _bind_session(self, native: _NativeSession, options: SessionOptions | None) -> None:
         contract = _runtime_contract(native.contract)
         native._set_contract(contract.compile(native))
         native._contract = contract
         self._sess = native
-        self._sess_options = options.copy()
+        self._options_used, self._options_reported = options, None
+        self._without_pool = options is not None and options.intra_op_num_threads == 1  # no RunAsync there
         self._inputs_meta = [NodeArg(spec) for spec in native.inputs]
         self._outputs_meta = [NodeArg(spec) for spec in native.outputs]
         self._overridable_initializers = [NodeArg(spec) for spec in native.overridable_initializers]
@@ -248,7 +262,7 @@ class Session:
         self._validate_input(list(input_feed))
         names = list(output_names) if output_names else None
         arguments = run_options.run_arguments() if run_options is not None else {}
-        if self._sess_options.intra_op_num_threads == 1 or arguments.get("adapters"):
+        if self._without_pool or arguments.get("adapters"):
             threading.Thread(
                 target=self._run_and_call, args=(names, input_feed, callback, user_data, run_options), daemon=True
             ).start()
@@ -316,6 +330,10 @@ def _call(callback: Callback, outputs: list[Any], user_data: Any, error: str) ->
         traceback.print_exc()
 
 
+# What a session made without SessionOptions is made with (never changed, never handed out).
+_DEFAULT_OPTIONS = SessionOptions()
+
+
 class InferenceSession(Session):
     """A model loaded once and run many times: ``InferenceSession(path_or_bytes, sess_options=None,
     providers=None, provider_options=None)``, as in the official binding."""
@@ -340,7 +358,6 @@ class InferenceSession(Session):
         if sess_options is not None and not isinstance(sess_options, SessionOptions):
             raise TypeError(f"sess_options must be an onnxruntime.SessionOptions, not {type(sess_options).__name__}")
         self._sess_options_initial = sess_options
-        self._sess_options = sess_options or SessionOptions()  # the session's own copy, once made
         self._read_config_from_model = (
             int(kwargs["read_config_from_model"]) == 1
             if "read_config_from_model" in kwargs
@@ -375,8 +392,8 @@ class InferenceSession(Session):
         available = available_providers()
         names, options = check_and_normalize_provider_args(providers, provider_options, available)
         registered = register(names, options, available)
-        session_options = self._sess_options_initial or SessionOptions()
-        arguments = session_options.session_arguments(self._disabled_optimizers)
+        session_options = self._sess_options_initial
+        arguments = (session_options or _DEFAULT_OPTIONS).session_arguments(self._disabled_optimizers)
         model: Any = self._model_path if self._model_path is not None else self._model_bytes
         try:
             native = _NativeSession(model, providers=registered.native or None, **arguments)

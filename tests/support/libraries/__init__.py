@@ -1,10 +1,10 @@
 """The real-library tier: libraries from PyPI that call ``onnxruntime.InferenceSession``, run unmodified
 with the official binding and with ``ortbind.compat.install()``.
 
-Each :class:`Library` is pinned (its own version and every package it needs that would otherwise
-float to a size or a build this machine cannot hold) and has a scenario script beside this file
-(``<name>.py``) that makes its inputs, calls the library's own public functions and prints what they
-returned as JSON (:mod:`tests.support.libraries.scenario`). :mod:`tests.support.libraries.environment`
+Each :class:`Library` is pinned: its own version, and every package its environment holds through
+``constraints/<name>.txt`` (what ``pip freeze`` listed when the tier was set up). Its scenario script
+(``<name>_scenario.py``) makes the inputs, calls the library's own public functions and prints what
+they returned as JSON (:mod:`tests.support.libraries.scenario`). :mod:`tests.support.libraries.environment`
 keeps one virtual environment per library, with the official ``onnxruntime`` and ortbind installed
 in it, under ``$ORTBIND_LIBRARY_CACHE`` (else ``~/.cache/ortbind/libraries``).
 
@@ -30,7 +30,11 @@ class Library:
 
     @property
     def scenario(self) -> Path:
-        return HERE / f"{self.name}.py"
+        return HERE / f"{self.name}_scenario.py"
+
+    @property
+    def constraints(self) -> Path:
+        return HERE / "constraints" / f"{self.name}.txt"
 
 
 LIBRARIES: tuple[Library, ...] = (

@@ -88,7 +88,7 @@ class Environment:
 
 def environment_of(library: Library) -> Environment:
     requirements = (*library.requirements, ONNXRUNTIME)
-    key = _digest([sys.version.encode(), *(r.encode() for r in requirements)])
+    key = _digest([sys.version.encode(), library.constraints.read_bytes(), *(r.encode() for r in requirements)])
     return Environment(library, cache_root() / "venvs" / f"{library.name}-{key}")
 
 
@@ -102,7 +102,8 @@ def make_ready(library: Library) -> Environment:
         folder.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(folder)], check=True)
-        _pip(environment.python, "install", "-q", *library.requirements, ONNXRUNTIME, log=log)
+        constraints = ("-c", str(library.constraints))
+        _pip(environment.python, "install", "-q", *constraints, *library.requirements, ONNXRUNTIME, log=log)
         (folder / ".complete").write_text("\n".join(library.requirements))
         timings["environment"] = time.perf_counter() - start
     wheel = ortbind_wheel(timings)
