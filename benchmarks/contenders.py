@@ -69,6 +69,7 @@ for _spec in (
         None,
         _ortbind_unchecked,
     ),
+    shared.CONTENDERS["compat"],
     shared.CONTENDERS["ort"],
     shared.CONTENDERS["ort_iobinding"],
     ContenderSpec(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pathlib
 import pickle
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -530,3 +531,29 @@ def test_version_and_module_functions() -> None:
     with pytest.raises(RuntimeError, match="Invalid logging severity"):
         compat.set_default_logger_severity(5)
     compat.set_default_logger_severity(2)
+
+
+def test_a_dropped_session_is_freed_at_once() -> None:
+    made = session(models.mul_by_weights())
+    made.run(None, {"X": X})
+    native, ours = weakref.ref(made.ortbind), weakref.ref(made)
+    del made
+    assert ours() is None and native() is None  # no reference cycle keeps them for the collector
+
+
+def test_a_subclass_run_and_a_kept_run_method() -> None:
+    class Counting(compat.InferenceSession):
+        calls = 0
+
+        def run(self, *args: Any, **kwargs: Any) -> list[Any]:
+            Counting.calls += 1
+            return super().run(*args, **kwargs)
+
+    made = Counting(models.mul_by_weights(), providers=CPU)
+    np.testing.assert_array_equal(made.run(None, {"X": X})[0], X * X)
+    assert Counting.calls == 1
+    run = session(models.mul_by_weights()).run  # the session itself is dropped
+    np.testing.assert_array_equal(run(None, {"X": X})[0], X * X)
+    np.testing.assert_array_equal(run(None, {"X": X}, compat.RunOptions())[0], X * X)
+    with pytest.raises(ortbind.Error):
+        run(None, {"X": X.astype(np.float64)})

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
+from .. import _core, compat
 from .._convert import ELEMENT_TYPES
 from ..session import Session
 from .floor import Floor, FloorBuild
@@ -54,7 +54,7 @@ class ContenderSpec:
     name: str
     label: str
     description: str
-    family: str | None  # "ortbind", "ort" or "floor": whose fastest path it counts for
+    family: str | None  # "ortbind", "ort", "compat" or "floor": whose fastest path it counts for
     make: Callable[[Target], Contender]
 
 
@@ -97,6 +97,15 @@ def ort_session(target: Target) -> Any:
 
     model = target.model if isinstance(target.model, bytes) else os.fspath(target.model)
     return ort.InferenceSession(model, ort_options(target), providers=["CPUExecutionProvider"])
+
+
+def compat_session(target: Target) -> compat.InferenceSession:
+    """ortbind.compat's InferenceSession with the official binding's options, on the CPU."""
+    options = compat.SessionOptions()
+    options.intra_op_num_threads = target.intra_op_threads
+    options.inter_op_num_threads = target.inter_op_threads
+    model = target.model if isinstance(target.model, bytes) else os.fspath(target.model)
+    return compat.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def _numeric(values: Any) -> bool:
@@ -146,6 +155,11 @@ def _ortbind_bound(target: Target) -> Contender:
     rest = {k: v for k, v in target.feeds.items() if k not in once}
     run = binding.run if not rest else (lambda: binding.run(rest))
     return Contender("ortbind_bound", lambda n: timed_block(run, n), session.close)
+
+
+def _compat_run(target: Target) -> Contender:
+    session, feeds = compat_session(target), target.feeds
+    return Contender("compat", lambda n: timed_block(lambda: session.run(None, feeds), n), session.ortbind.close)
 
 
 def _ort_run(target: Target) -> Contender:
@@ -248,6 +262,15 @@ register(
         "session.bind(inputs=feeds, out=preallocated); binding.run(): inputs and outputs bound once",
         "ortbind",
         _ortbind_bound,
+    )
+)
+register(
+    ContenderSpec(
+        "compat",
+        "compat run",
+        "ortbind.compat.InferenceSession.run(None, feeds): the official binding's API on ortbind",
+        "compat",
+        _compat_run,
     )
 )
 register(ContenderSpec("ort", "ort run", "onnxruntime.InferenceSession.run(None, feeds)", "ort", _ort_run))

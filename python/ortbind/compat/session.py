@@ -14,9 +14,11 @@ written for onnxruntime (pickling by calling ``__init__`` again, say) works unch
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import traceback
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -111,17 +113,65 @@ class Session:
         self._sess = native
         self._options_used, self._options_reported = options, None
         self._without_pool = options is not None and options.intra_op_num_threads == 1  # no RunAsync there
-        self._inputs_meta = [NodeArg(spec) for spec in native.inputs]
-        self._outputs_meta = [NodeArg(spec) for spec in native.outputs]
-        self._overridable_initializers = [NodeArg(spec) for spec in native.overridable_initializers]
-        self._model_meta = ModelMetadata(native.metadata)
+        for name in _DESCRIBED:  # described again, from the new native session, when next asked
+            self.__dict__.pop(name, None)
         self._profiling_start_time_ns = native.profiling_start_ns
         self._specs: dict[str, ValueSpec] = {s.name: s for s in (*native.inputs, *native.overridable_initializers)}
-        self._output_names = [arg.name for arg in self._outputs_meta]
-        self._output_types = {arg.name: arg.type for arg in self._outputs_meta}
+        self._output_names = list(native.output_names)
         # The hot path's two reads: the native run, and whether an output can hold strings.
         self._run = native.run
-        self._strings = any("string" in arg.type for arg in self._outputs_meta)
+        self._strings = any("string" in spec.type for spec in native.outputs)
+        if type(self).run is Session.run and not self._strings:
+            self.__dict__["run"] = self._fast_run()
+        else:
+            self.__dict__.pop("run", None)
+
+    def _fast_run(self) -> Callable[..., list[Any]]:
+        """``run`` as a closure over the native run, for a session whose class keeps the base
+        ``run`` and whose outputs hold no strings: a call without run options reads no attribute of
+        the session. It holds the session weakly, so a session is still freed when dropped."""
+        native_run, owner = self._run, weakref.ref(self)
+
+        def run(
+            output_names: Sequence[str] | None, input_feed: Mapping[str, Any], run_options: RunOptions | None = None
+        ) -> list[Any]:
+            if run_options is None:
+                try:
+                    return [*native_run(input_feed, output_names or None).values()]
+                except Error as error:
+                    refused_by = owner()
+                    if refused_by is None:  # only this method was kept: the native session's words
+                        raise
+                    return [*refused_by._run_refused(error, output_names, input_feed, None).values()]
+            session = owner()
+            if session is None:
+                return [*native_run(input_feed, output_names or None, **run_options.run_arguments()).values()]
+            return Session.run(session, output_names, input_feed, run_options)
+
+        run.__doc__ = Session.run.__doc__
+        return run
+
+    # The signature and metadata as the official binding shows them, made when first asked for:
+    # programs that make many sessions (one per operator, say) ask for few of them.
+    @functools.cached_property
+    def _inputs_meta(self) -> list[NodeArg]:
+        return [NodeArg(spec) for spec in self._sess.inputs]
+
+    @functools.cached_property
+    def _outputs_meta(self) -> list[NodeArg]:
+        return [NodeArg(spec) for spec in self._sess.outputs]
+
+    @functools.cached_property
+    def _overridable_initializers(self) -> list[NodeArg]:
+        return [NodeArg(spec) for spec in self._sess.overridable_initializers]
+
+    @functools.cached_property
+    def _model_meta(self) -> ModelMetadata:
+        return ModelMetadata(self._sess.metadata)
+
+    @functools.cached_property
+    def _output_types(self) -> dict[str, str]:
+        return {arg.name: arg.type for arg in self._outputs_meta}
 
     def get_session_options(self) -> SessionOptions:
         return self._sess_options
@@ -313,6 +363,9 @@ class Session:
         if iobinding._session is not self._sess:
             raise ValueError("IOBinding must be used with the session that created it.")
         iobinding._run(run_options)
+
+
+_DESCRIBED = ("_inputs_meta", "_outputs_meta", "_overridable_initializers", "_model_meta", "_output_types")
 
 
 def _provider_failure(error: Error) -> bool:
