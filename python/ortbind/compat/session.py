@@ -233,25 +233,36 @@ class Session:
     ) -> Any:
         """A run ortbind refused: once more with the feeds the official binding would convert, else
         the refusal in the official binding's terms."""
-        if not isinstance(error, _core.ValidationError):
-            raise self._official_error(error, run_options) from None
-        missing = _feeds.missing_inputs(self._inputs_meta, list(input_feed))
-        if missing is not None:
-            raise missing from error
-        converted = _feeds.official_feeds(self._specs, input_feed)
+        converted = None
+        if isinstance(error, _core.ValidationError) and not _feeds.missing_inputs(self._inputs_meta, list(input_feed)):
+            converted = _feeds.official_feeds(self._specs, input_feed)
         if converted is None:
-            raise self._refusal(error, input_feed, output_names) from error
+            raise self._official_error(error, input_feed, output_names, run_options) from _cause(error)
         arguments = run_options.run_arguments() if run_options is not None else {}
         try:
             return self._run(converted, output_names or None, **arguments)
-        except _core.ValidationError as again:
-            raise self._refusal(again, converted, output_names) from again
         except Error as again:
-            raise self._official_error(again, run_options) from None
+            raise self._official_error(again, converted, output_names, run_options) from _cause(again)
 
-    def _refusal(self, error: Error, input_feed: Mapping[str, Any], output_names: Sequence[str] | None) -> Error:
-        kind, text = _feeds.refusal(self._specs, self._output_names, input_feed, output_names, error)
-        return kind(ort_message(2, text))
+    def _official_error(
+        self,
+        error: Error,
+        input_feed: Mapping[str, Any],
+        output_names: Sequence[str] | None,
+        run_options: RunOptions | None,
+    ) -> Error:
+        """ortbind's error of a run, as the official binding raises it."""
+        if isinstance(error, _core.ValidationError):
+            missing = _feeds.missing_inputs(self._inputs_meta, list(input_feed))
+            if missing is not None:
+                return missing
+            kind, text = _feeds.refusal(self._specs, self._output_names, input_feed, output_names, error)
+            return kind(ort_message(2, text))
+        if isinstance(error, _core.RunTimeout):
+            return TimedOut(str(error))
+        if isinstance(error, _core.Cancelled) and run_options is not None and run_options.terminate:
+            return Terminated(ort_message(1, "Exiting due to terminate flag being set to true."))
+        return worded(error)
 
     def _refusal_text(
         self,
@@ -262,20 +273,7 @@ class Session:
     ) -> str:
         """A failed run as the official binding words it, without the ``[ONNXRuntimeError]`` prefix
         (what an I/O binding's run and ``run_async``'s callback report)."""
-        if isinstance(error, _core.ValidationError):
-            missing = _feeds.missing_inputs(self._inputs_meta, list(input_feed))
-            if missing is not None:
-                return str(missing)
-            return _feeds.refusal(self._specs, self._output_names, input_feed, output_names, error)[1]
-        return unprefixed(str(self._official_error(error, run_options)))
-
-    @staticmethod
-    def _official_error(error: Error, run_options: RunOptions | None) -> Error:
-        if isinstance(error, _core.RunTimeout):
-            return TimedOut(str(error))
-        if isinstance(error, _core.Cancelled) and run_options is not None and run_options.terminate:
-            return Terminated(ort_message(1, "Exiting due to terminate flag being set to true."))
-        return worded(error)
+        return unprefixed(str(self._official_error(error, input_feed, output_names, run_options)))
 
     def _validate_input(self, feed_input_names: Sequence[str]) -> None:
         missing = _feeds.missing_inputs(self._inputs_meta, feed_input_names)
@@ -366,6 +364,12 @@ class Session:
 
 
 _DESCRIBED = ("_inputs_meta", "_outputs_meta", "_overridable_initializers", "_model_meta", "_output_types")
+
+
+def _cause(error: Error) -> Error | None:
+    """What a translated error keeps as its cause: ortbind's own check (its message names the input
+    and what was expected), not an ONNX Runtime error, which the translation only rewords."""
+    return error if isinstance(error, _core.ValidationError) else None
 
 
 def _provider_failure(error: Error) -> bool:
