@@ -19,6 +19,7 @@ import ortbind
 import ortbind.compat as compat
 from ortbind.compat.capi.onnxruntime_inference_collection import check_and_normalize_provider_args
 from tests import models
+from tests.helpers import chain_nodes, run_child
 from tests.support.compat import assert_same, failure, make_both, run_both
 
 CPU = ["CPUExecutionProvider"]
@@ -557,3 +558,12 @@ def test_a_subclass_run_and_a_kept_run_method() -> None:
     np.testing.assert_array_equal(run(None, {"X": X}, compat.RunOptions())[0], X * X)
     with pytest.raises(ortbind.Error):
         run(None, {"X": X.astype(np.float64)})
+
+
+def test_ctrl_c_interrupts_a_long_run() -> None:
+    result = run_child("compat_ctrl_c", "0.5", str(chain_nodes(6.0)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    word, seconds = first.split()
+    assert word == "interrupted" and float(seconds) < 1.5
+    assert second == "usable True"
