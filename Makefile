@@ -18,7 +18,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test test-latest bench bench-quick docs lint sanitize fuzz wheel lock clean
+.PHONY: all build test test-latest test-libraries bench bench-quick docs lint sanitize fuzz wheel lock clean
 
 all: test
 
@@ -61,6 +61,12 @@ test-latest: | $(UV)
 	  $(BUILD_ARGS) -e ".[test,bench]"
 	$(LATEST_PY) -m pip list --format=freeze --disable-pip-version-check
 	$(LATEST_PY) -m pytest $(PYTEST_ARGS)
+
+# The real-library tier: libraries from PyPI run unmodified with the official binding and with
+# ortbind.compat (tests/test_compat_libraries.py). Their environments (one per library) are made on
+# first use under ~/.cache/ortbind/libraries and kept.
+test-libraries: build
+	ORTBIND_LIBRARY_TIER=1 $(PY) -m pytest tests/test_compat_libraries.py $(PYTEST_ARGS)
 
 # A complete full run also writes itself into the docs (docs/benchmarks.md, its charts and
 # results.json in docs/assets/bench/) and README.md's table; see benchmarks/page.py.

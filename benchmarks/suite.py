@@ -103,7 +103,7 @@ def measure(
     finally:
         for contender in made.values():
             contender.close()
-    stats = measured.stats(references=("floor", "floor_bind", "floor_bound", "ort"))
+    stats = measured.stats(references=("floor", "floor_bind", "floor_bound", "ort", "ortbind"))
     for name in ("ortbind", "ortbind_contract"):
         # What the contract check costs per call, round by round (µs).
         extra = measured.difference_us(name, "ortbind_unchecked")

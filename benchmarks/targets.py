@@ -19,6 +19,9 @@ TARGETS_TEXT = {
     "memory": "large payloads: peak memory within 5% of inputs plus outputs (no copy)",
     "architectures": "compute-bound architectures: ortbind run within 2% of InferenceSession.run",
     "threads": "two threads on one session: throughput at least 1.9x one thread",
+    "compat_vs_ortbind": "one-element Add: ortbind.compat InferenceSession.run within 1.15x of ortbind run",
+    "compat_vs_ort": "one-element Add: ortbind.compat InferenceSession.run at least 2x faster than"
+    " InferenceSession.run",
 }
 
 
@@ -41,6 +44,9 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ratio_row("add1_vs_floor", _ratio(results, "add1", "ortbind", "floor"), 1.2)
     ratio_row("add1_vs_ort", None if not to_ort else 1.0 / to_ort, 2.2, True)
     ratio_row("add1_out_vs_floor", _ratio(results, "add1", "ortbind_out", "floor"), 1.05)
+    ratio_row("compat_vs_ortbind", _ratio(results, "add1", "compat", "ortbind"), 1.15)
+    compat_to_ort = _ratio(results, "add1", "compat", "ort")
+    ratio_row("compat_vs_ort", None if not compat_to_ort else 1.0 / compat_to_ort, 2.0, True)
     ratio_row("io64_vs_floor", _ratio(results, "io64", "ortbind", "floor"), 1.2)
     once = _ratio(results, "io64", "ortbind_bound", "floor_bound")
     per_call = _ratio(results, "io64", "ortbind_bind", "floor_bind")

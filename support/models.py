@@ -424,3 +424,165 @@ def huge_model(folder: Path, rows: int, width: int) -> Path:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     path.write_bytes(model.SerializeToString())
     return path
+
+
+# --- models for the compat tests: the shapes of the official binding's own test models ---------
+
+
+def mul_by_weights() -> bytes:
+    """Y = X * W for X float[3, 2] and the initializer W = [[1, 2], [3, 4], [5, 6]] (which
+    SessionOptions.add_initializer may replace)."""
+    weights = numpy_helper.from_array(np.array([[1, 2], [3, 4], [5, 6]], np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["X", "W"], ["Y"])],
+        "mul_1",
+        [tensor("X", TensorProto.FLOAT, [3, 2])],
+        [tensor("Y", TensorProto.FLOAT, [3, 2])],
+        [weights],
+    )
+    return _model(graph)
+
+
+def matmul_unnamed_batch() -> bytes:
+    """Y = X @ [[1], [2]] for X float['None', 2]: a dim whose name is the text 'None'."""
+    weights = numpy_helper.from_array(np.array([[1], [2]], np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["Y"])],
+        "matmul_2",
+        [tensor("X", TensorProto.FLOAT, ["None", 2])],
+        [tensor("Y", TensorProto.FLOAT, ["None", 1])],
+        [weights],
+    )
+    return _model(graph)
+
+
+def logical_and() -> bytes:
+    """output:0 = input1:0 AND input:0, bool[2, 2], the inputs declared in that order."""
+    graph = helper.make_graph(
+        [helper.make_node("And", ["input1:0", "input:0"], ["output:0"])],
+        "logicaland",
+        [tensor("input1:0", TensorProto.BOOL, [2, 2]), tensor("input:0", TensorProto.BOOL, [2, 2])],
+        [tensor("output:0", TensorProto.BOOL, [2, 2])],
+    )
+    return _model(graph)
+
+
+def identity_string() -> bytes:
+    """output:0 = input:0, string[2, 2]."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["input:0"], ["output:0"])],
+        "identity_string",
+        [tensor("input:0", TensorProto.STRING, [2, 2])],
+        [tensor("output:0", TensorProto.STRING, [2, 2])],
+    )
+    return _model(graph)
+
+
+def _int64_sequence(name: str) -> onnx.ValueInfoProto:
+    return helper.make_value_info(
+        name, helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.INT64, None))
+    )
+
+
+def sequence_construct() -> bytes:
+    """output_sequence = [tensor1, tensor2], int64[2, 3] each."""
+    graph = helper.make_graph(
+        [helper.make_node("SequenceConstruct", ["tensor1", "tensor2"], ["output_sequence"])],
+        "sequence_construct",
+        [tensor("tensor1", TensorProto.INT64, [2, 3]), tensor("tensor2", TensorProto.INT64, [2, 3])],
+        [_int64_sequence("output_sequence")],
+    )
+    return _model(graph)
+
+
+def sequence_insert() -> bytes:
+    """output_sequence = input_seq with tensor (int64[2, 3]) appended."""
+    graph = helper.make_graph(
+        [helper.make_node("SequenceInsert", ["input_seq", "tensor"], ["output_sequence"])],
+        "sequence_insert",
+        [_int64_sequence("input_seq"), tensor("tensor", TensorProto.INT64, [2, 3])],
+        [_int64_sequence("output_sequence")],
+    )
+    return _model(graph)
+
+
+def optional_sequence_identity() -> bytes:
+    """y = x for x an optional<sequence<tensor(float32)>>."""
+    kind = helper.make_optional_type_proto(
+        helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, None))
+    )
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "identity_opt",
+        [helper.make_value_info("x", kind)],
+        [helper.make_value_info("y", kind)],
+    )
+    return _model(graph, opset=18)
+
+
+def free_dimensions() -> bytes:
+    """y = Abs(x) for x float[Dim1, Dim2, 5] whose first two dims carry the denotations DATA_BATCH
+    and DATA_CHANNEL."""
+    x = tensor("x", TensorProto.FLOAT, ["Dim1", "Dim2", 5])
+    dims = x.type.tensor_type.shape.dim
+    dims[0].denotation, dims[1].denotation = "DATA_BATCH", "DATA_CHANNEL"
+    graph = helper.make_graph(
+        [helper.make_node("Abs", ["x"], ["y"])], "abs_free_dimensions", [x], [tensor("y", TensorProto.FLOAT, None)]
+    )
+    return _model(graph, check=False)
+
+
+def passthrough() -> bytes:
+    """plus_10 = input_0 + 10, and input_0 itself as a second output, float[1, 2, 2, 2]."""
+    shape = [1, 2, 2, 2]
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["input_0", "ten"], ["plus_10"])],
+        "passthrough",
+        [tensor("input_0", TensorProto.FLOAT, shape)],
+        [tensor("plus_10", TensorProto.FLOAT, shape), tensor("input_0", TensorProto.FLOAT, shape)],
+        [numpy_helper.from_array(np.array(10, np.float32), "ten")],
+    )
+    return _model(graph, check=False)
+
+
+def add_external_weights(file_name: str = "weights_not_on_disk.bin") -> bytes:
+    """y = x + w for x float[2], with ``w`` (float[2]) an initializer whose data lives in an external
+    file ``file_name`` that is not on disk: a session must be given it."""
+    weights = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2])
+    weights.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", file_name), ("offset", "0"), ("length", "8")):
+        entry = weights.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "w"], ["y"])],
+        "external_weights",
+        [tensor("x", TensorProto.FLOAT, [2])],
+        [tensor("y", TensorProto.FLOAT, [2])],
+        [weights],
+    )
+    return _model(graph, check=False)
+
+
+def constant_only() -> bytes:
+    """No inputs; y = [1, 2, 3] (int64)."""
+    value = numpy_helper.from_array(np.array([1, 2, 3], np.int64), "value")
+    graph = helper.make_graph(
+        [helper.make_node("Constant", [], ["y"], value=value)], "constant", [], [tensor("y", TensorProto.INT64, [3])]
+    )
+    return _model(graph)
+
+
+def with_metadata() -> bytes:
+    """y = x, from a model that fills every metadata field ONNX Runtime reports."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "squeezenet_old",
+        [tensor("x", TensorProto.FLOAT, [1])],
+        [tensor("y", TensorProto.FLOAT, [1])],
+        doc_string="a graph description",
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="onnx-caffe2")
+    model.ir_version = 8
+    model.domain, model.doc_string, model.model_version = "ai.example", "a description", 7
+    helper.set_model_props(model, {"vocabulary": "a b c", "author": "tests"})
+    return model.SerializeToString()

@@ -30,7 +30,10 @@ def test_smoke_run_produces_every_number(tmp_path: Path) -> None:
     for name, workload in results["workloads"].items():
         assert workload["outputs_equal"], f"{name}: ortbind's outputs differ from the official binding's"
         measured = set(workload["contenders"])
-        assert {"ortbind", "ort", "floor", "floor_bind", "ortbind_contract", "ort_values"} <= measured, (name, measured)
+        assert {"ortbind", "compat", "ort", "floor", "floor_bind", "ortbind_contract", "ort_values"} <= measured, (
+            name,
+            measured,
+        )
         for contender, stats in workload["contenders"].items():
             assert stats["n"] > 0 and stats["median_us"] > 0, (name, contender)
             assert len(stats["samples_ns"]) == stats["n"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
+from .. import _core, compat
 from .._convert import ELEMENT_TYPES
 from ..session import Session
 from .floor import Floor, FloorBuild
@@ -55,7 +55,7 @@ class ContenderSpec:
     name: str
     label: str
     description: str
-    family: str | None  # "ortbind", "ort" or "floor": whose fastest path it counts for
+    family: str | None  # "ortbind", "ort", "compat" or "floor": whose fastest path it counts for
     make: Callable[[Target], Contender]
 
 
@@ -98,6 +98,15 @@ def ort_session(target: Target) -> Any:
 
     model = target.model if isinstance(target.model, bytes) else os.fspath(target.model)
     return ort.InferenceSession(model, ort_options(target), providers=["CPUExecutionProvider"])
+
+
+def compat_session(target: Target) -> compat.InferenceSession:
+    """ortbind.compat's InferenceSession with the official binding's options, on the CPU."""
+    options = compat.SessionOptions()
+    options.intra_op_num_threads = target.intra_op_threads
+    options.inter_op_num_threads = target.inter_op_threads
+    model = target.model if isinstance(target.model, bytes) else os.fspath(target.model)
+    return compat.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def _numeric(values: Any) -> bool:
@@ -160,6 +169,11 @@ def _ortbind_unchecked(target: Target) -> Contender:
     session = ortbind_session(target)
     session._set_contract(None)
     return Contender("ortbind_unchecked", lambda n: timed_block(lambda: session.run(target.feeds), n), session.close)
+
+
+def _compat_run(target: Target) -> Contender:
+    session, feeds = compat_session(target), target.feeds
+    return Contender("compat", lambda n: timed_block(lambda: session.run(None, feeds), n), session.ortbind.close)
 
 
 def _ort_run(target: Target) -> Contender:
@@ -288,6 +302,15 @@ register(
         "session.run without the model's contract (to price the check)",
         None,
         _ortbind_unchecked,
+    )
+)
+register(
+    ContenderSpec(
+        "compat",
+        "compat run",
+        "ortbind.compat.InferenceSession.run(None, feeds): the official binding's API on ortbind",
+        "compat",
+        _compat_run,
     )
 )
 register(ContenderSpec("ort", "ort run", "onnxruntime.InferenceSession.run(None, feeds)", "ort", _ort_run))

@@ -61,14 +61,21 @@ def terminal_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def family(name: str) -> str:
-    """Whose a contender is, for its colour: ``floor``, ``ortbind`` or ``ort`` (the official binding)."""
-    if name.startswith("floor"):
-        return "floor"
-    return "ortbind" if name.startswith("ortbind") else "ort"
+    """Whose a contender is, for its colour: ``floor``, ``ortbind``, ``compat`` (ortbind.compat) or
+    ``ort`` (the official binding)."""
+    for prefix in ("floor", "ortbind", "compat"):
+        if name.startswith(prefix):
+            return prefix
+    return "ort"
 
 
 # Per family: colour map and the part of it used (dark to light), so that members differ in shade.
-_SHADES = {"floor": ("Greys", 0.95, 0.45), "ortbind": ("Blues", 0.95, 0.4), "ort": ("Oranges", 0.8, 0.4)}
+_SHADES = {
+    "floor": ("Greys", 0.95, 0.45),
+    "ortbind": ("Blues", 0.95, 0.4),
+    "compat": ("Greens", 0.85, 0.5),
+    "ort": ("Oranges", 0.8, 0.4),
+}
 _LINESTYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
