@@ -1,7 +1,8 @@
 # Two entry points, each doing its own set-up: `make test` and `make bench`.
 # .venv holds the build requirements, the package (editable, compiled by scikit-build-core into
 # build/) and the test or bench extras. The ONNX Runtime headers are fetched by the CMake build
-# when none are installed (cmake/fetch-ort-headers.sh).
+# when none are installed (cmake/fetch-ort-headers.sh). `make test` and `make bench` also run on a
+# free-threaded CPython, in .venv-ft (see "Free-threaded CPython" below).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -12,7 +13,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test bench bench-quick lint sanitize fuzz wheel clean
+.PHONY: all build build-ft test test-ft bench bench-quick lint sanitize tsan fuzz wheel clean
 
 all: test
 
@@ -27,13 +28,40 @@ $(VENV)/.build-deps: pyproject.toml | $(PY)
 build: $(VENV)/.build-deps
 	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
 
-test: build
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Free-threaded CPython (PEP 703): tools/free-threaded-python.sh builds CPython 3.13t once into
+# ~/.cache/ortbind/python (ORTBIND_FT_PYTHON names another). .venv-ft holds it, the free-threaded
+# wheels pinned in tools/free-threaded-requirements.txt and the package, compiled for it into
+# build/<its wheel tag>. There the suite stops at once if the GIL is enabled after `import ortbind`
+# (tests/conftest.py): FT_ALLOW_GIL=1 runs it anyway, with the GIL.
+FT_VENV := .venv-ft
+FT_PY   := $(FT_VENV)/bin/python
+FT_PIP  := $(FT_PY) -m pip --disable-pip-version-check
+FT_REQUIREMENTS := tools/free-threaded-requirements.txt
+FT_ALLOW_GIL ?=
 
-bench: build
+$(FT_VENV)/.deps: $(FT_REQUIREMENTS) tools/free-threaded-python.sh
+	rm -rf $(FT_VENV)
+	"$$(bash tools/free-threaded-python.sh)" -m venv $(FT_VENV)
+	$(FT_PIP) install -q --upgrade pip
+	$(FT_PIP) install -q --only-binary=:all: -r $(FT_REQUIREMENTS)
+	touch $@
+
+build-ft: $(FT_VENV)/.deps
+	$(FT_PIP) install -q --no-build-isolation --no-deps $(BUILD_ARGS) -e .
+
+test: build build-ft
+	$(PY) -m pytest $(PYTEST_ARGS)
+	ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest $(PYTEST_ARGS)
+
+test-ft: build-ft
+	ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest $(PYTEST_ARGS)
+
+# The threads benchmark (benchmarks/threads.py) also runs in .venv-ft, beside the official
+# binding's free-threaded wheel.
+bench: build build-ft
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
-bench-quick: build
+bench-quick: build build-ft
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
 # The same checks as .pre-commit-config.yaml: ruff (lint and format), mypy --strict (python/;
@@ -59,6 +87,18 @@ sanitize: $(VENV)/.build-deps
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(PY) -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
 	$(PIP) install -q --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
+
+# The thread tests against a ThreadSanitizer build of _core (build/tsan) on the free-threaded
+# interpreter. libtsan must be loaded before the interpreter, hence LD_PRELOAD; tools/tsan.supp names
+# the reports from code that is not ortbind's, each with its reason. A report fails the run (exit 66).
+TSAN_TESTS ?= tests/test_threads_stress.py tests/test_binding.py tests/test_async.py tests/test_cancel.py \
+              tests/test_output_pool.py tests/test_batcher.py tests/test_pickle.py
+tsan: $(FT_VENV)/.deps
+	$(FT_PIP) install -q --no-build-isolation --no-deps -Ccmake.define.ORTBIND_TSAN=ON -Cbuild-dir=build/tsan -e .
+	LD_PRELOAD="$$(gcc -print-file-name=libtsan.so)" \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp second_deadlock_stack=1 history_size=4" \
+	  ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest -p no:cacheprovider -m "not slow" $(TSAN_TESTS) $(PYTEST_ARGS)
+	$(FT_PIP) install -q --no-build-isolation --no-deps $(BUILD_ARGS) -e .
 
 # `make wheel`: an sdist and a manylinux wheel in dist/, the wheel built from the sdist. The tools
 # (pyproject.toml's `wheel` dependency group) live in their own .venv-wheel. _core is compiled by zig's
@@ -94,4 +134,4 @@ wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/in
 	$(WHEEL_PY) -m auditwheel show dist/*.whl
 
 clean:
-	rm -rf build dist $(VENV) $(WHEEL_VENV) benchmarks/results
+	rm -rf build dist $(VENV) $(FT_VENV) $(WHEEL_VENV) benchmarks/results

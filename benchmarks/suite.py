@@ -279,11 +279,17 @@ def main(argv: list[str] | None = None) -> int:
         from . import shared_weights
 
         results["shared_weights"] = shared_weights.measure(8, 6, 2048)
+    if mode != "smoke" and ("free_threading" in patterns or args.workloads == "*"):
+        from . import threads
+
+        results["free_threading"] = threads.run(mode, args.out)
     if bar is not None:
         bar.close()
 
     args.out.mkdir(parents=True, exist_ok=True)
     table = write_report(results, args.out, plots=not args.no_plots)
     print(table)
+    if "free_threading" in results:
+        print("\n" + (args.out / "threads.md").read_text())
     print(f"\nreport: {args.out / 'report.md'}\nsamples: {args.out / 'results.json'}")
     return 0

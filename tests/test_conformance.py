@@ -8,10 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.helpers import FREE_THREADED
+
 PASSING = ("identical", "ortbind_only_right", "refused_by_both")
 FAILING = ("ortbind_refused", "different", "ortbind_only_wrong")
 
 
+@pytest.mark.skipif(
+    FREE_THREADED,
+    reason="the counts below are those of the onnx release the regular venv has; free-threaded CPython has "
+    "onnx 1.21.0 (the last release with a free-threaded wheel), whose test data holds fewer cases",
+)
 def test_every_onnx_test_case_is_identical_right_where_official_refuses_or_refused_by_both() -> None:
     script = Path(__file__).parent / "conformance.py"
     run = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=1200)
