@@ -95,15 +95,14 @@ def _in_threads(work: Callable[[Worker, random.Random], None]) -> list[Worker]:
     MIN_ROUNDS rounds; returns the workers once all have finished."""
     workers = [Worker(seed) for seed in range(THREADS)]
     start = threading.Barrier(THREADS)
-    deadline = [0.0]
+    deadline = time.monotonic() + SECONDS
 
     def loop(worker: Worker) -> None:
         rng = random.Random(worker.seed)
         try:
             start.wait()
-            deadline[0] = deadline[0] or time.monotonic() + SECONDS
             rounds = 0
-            while rounds < MIN_ROUNDS or time.monotonic() < deadline[0]:
+            while rounds < MIN_ROUNDS or time.monotonic() < deadline:
                 work(worker, rng)
                 rounds += 1
             worker.check_held()
