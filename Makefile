@@ -8,6 +8,8 @@
 # universal (one file for every Python from 3.10 on, markers where a package differs), written by
 # `make lock` from pyproject.toml's extras and dependency groups. `make test-latest` runs the suite
 # against the newest releases instead, in .venv-latest.
+# `make test` and `make bench` also run on a free-threaded CPython, in .venv-ft (see "Free-threaded
+# CPython" below).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -18,7 +20,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build test test-latest test-libraries bench bench-quick docs lint sanitize fuzz wheel lock clean
+.PHONY: all build build-ft test test-ft test-latest test-libraries bench bench-quick docs lint sanitize tsan fuzz wheel lock clean
 
 all: test
 
@@ -47,8 +49,41 @@ $(VENV)/.locked: requirements/dev.txt | $(PY) $(UV)
 build: $(VENV)/.locked
 	$(PIP) install -q --no-index --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
 
-test: build
+# Free-threaded CPython (PEP 703): tools/free-threaded-python.sh builds CPython 3.13t once into
+# ~/.cache/ortbind/python (ORTBIND_FT_PYTHON names another). .venv-ft holds it, the free-threaded
+# wheels pinned in tools/free-threaded-requirements.txt and the package, compiled for it into
+# build/<its wheel tag>. There the suite stops at once if the GIL is enabled after `import ortbind`
+# (tests/conftest.py): FT_ALLOW_GIL=1 runs it anyway, with the GIL.
+FT_VENV := .venv-ft
+FT_PY   := $(FT_VENV)/bin/python
+FT_PIP  := $(FT_PY) -m pip --disable-pip-version-check
+FT_REQUIREMENTS := requirements/free-threaded.txt
+FT_ALLOW_GIL ?=
+
+$(FT_PY): tools/free-threaded-python.sh
+	rm -rf $(FT_VENV)
+	"$$(bash tools/free-threaded-python.sh)" -m venv $(FT_VENV)
+
+$(FT_VENV)/.deps: $(FT_REQUIREMENTS) | $(FT_PY) $(UV)
+	$(SYNC) $(FT_PY) $(FT_REQUIREMENTS)
+	touch $@
+
+build-ft: $(FT_VENV)/.deps
+	$(FT_PIP) install -q --no-build-isolation --no-deps $(BUILD_ARGS) -e .
+
+test: build build-ft
 	$(PY) -m pytest $(PYTEST_ARGS)
+	ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest $(PYTEST_ARGS)
+
+test-ft: build-ft
+	ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest $(PYTEST_ARGS)
+
+# A complete full run also writes itself into the docs (docs/benchmarks.md, its charts and
+# results.json in docs/assets/bench/) and README.md's table; see benchmarks/page.py. The threads
+# benchmark (benchmarks/threads.py) also runs in .venv-ft, beside the official binding's
+# free-threaded wheel.
+bench: build build-ft
+	$(PY) -m benchmarks --publish $(BENCH_ARGS)
 
 # The suite against the newest release of every requirement the index offers today (no lock), in
 # its own venv and build folder, upgraded on each run: drift shows up on the day someone runs this.
@@ -68,12 +103,8 @@ test-latest: | $(UV)
 test-libraries: build
 	ORTBIND_LIBRARY_TIER=1 $(PY) -m pytest tests/test_compat_libraries.py $(PYTEST_ARGS)
 
-# A complete full run also writes itself into the docs (docs/benchmarks.md, its charts and
-# results.json in docs/assets/bench/) and README.md's table; see benchmarks/page.py.
-bench: build
-	$(PY) -m benchmarks --publish $(BENCH_ARGS)
 
-bench-quick: build
+bench-quick: build build-ft
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
 # `make docs`: the docs site in site/, every warning an error: mkdocs with the Material theme, and the
@@ -106,6 +137,25 @@ sanitize: $(VENV)/.locked
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(PY) -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
 	$(PIP) install -q --no-index --no-build-isolation $(BUILD_ARGS) -e ".[test,bench]"
+
+# The thread tests against a ThreadSanitizer build of _core (build/tsan) on the free-threaded
+# interpreter. libtsan must be loaded before the interpreter, hence LD_PRELOAD; tools/tsan.supp names
+# the reports from code that is not ortbind's, each with its reason. Reports go to build/tsan/report.*
+# (pytest would swallow them with a passing test's output), are printed at the end, and fail the run
+# (exit 66).
+# Tests that fork are left out: TSan cannot start threads in the child of a multi-threaded fork.
+# RelWithDebInfo and no strip keep _core's symbols and lines for the reports.
+TSAN_TESTS ?= tests/test_threads_stress.py tests/test_binding.py tests/test_async.py tests/test_cancel.py \
+              tests/test_output_pool.py tests/test_batcher.py tests/test_pickle.py
+tsan: $(FT_VENV)/.deps
+	$(FT_PIP) install -q --no-build-isolation --no-deps -Ccmake.define.ORTBIND_TSAN=ON -Cbuild-dir=build/tsan \
+	  -Ccmake.build-type=RelWithDebInfo -Cinstall.strip=false -e .
+	rm -f build/tsan/report.*
+	LD_PRELOAD="$$(gcc -print-file-name=libtsan.so)" \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp log_path=$(CURDIR)/build/tsan/report history_size=4" \
+	  ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest -p no:cacheprovider -m "not slow" -k "not fork" \
+	    $(TSAN_TESTS) $(PYTEST_ARGS); status=$$?; cat build/tsan/report.* 2>/dev/null; exit $$status
+	$(FT_PIP) install -q --no-build-isolation --no-deps $(BUILD_ARGS) -e .
 
 # `make wheel`: an sdist and a manylinux wheel in dist/, the wheel built from the sdist. The tools
 # (pyproject.toml's `wheel` dependency group, locked in requirements/wheel.txt) live in their own
@@ -146,10 +196,12 @@ wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/in
 LOCK_UPGRADE ?= --upgrade
 LOCK_COMPILE = $(UV) pip compile -q --universal --python-version 3.10 --generate-hashes \
   --custom-compile-command "make lock" $(LOCK_UPGRADE)
-lock: | $(UV)
+lock: | $(UV) $(FT_PY)
 	$(LOCK_COMPILE) pyproject.toml --group build --extra test --extra bench --group docs -o requirements/dev.txt
+	$(UV) pip compile -q --python $(FT_PY) --generate-hashes --custom-compile-command "make lock" $(LOCK_UPGRADE) \
+	  requirements/free-threaded.in -o requirements/free-threaded.txt
 	$(LOCK_COMPILE) --group wheel -o requirements/wheel.txt
 	$(LOCK_COMPILE) --group lock -o requirements/uv.txt
 
 clean:
-	rm -rf build dist site $(VENV) $(WHEEL_VENV) $(UV_VENV) $(LATEST_VENV) benchmarks/results
+	rm -rf build dist site $(VENV) $(FT_VENV) $(WHEEL_VENV) $(UV_VENV) $(LATEST_VENV) benchmarks/results

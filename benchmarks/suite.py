@@ -29,6 +29,7 @@ from ortbind._bench.machine import machine_info as _machine_info
 from support import models
 
 from . import batching, page, serving, shared_weights
+from . import threads as free_threading
 from .targets import evaluate_targets
 from .workloads import Workload, plan, threads_model
 
@@ -312,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         results["serving"] = serving.measure([16, 64], 3.0 if mode == "full" else 1.0)
     if mode != "smoke" and ("shared_weights" in patterns or everything):
         results["shared_weights"] = shared_weights.measure(8, 6, 2048)
+    if mode != "smoke" and ("free_threading" in patterns or everything):
+        results["free_threading"] = free_threading.run(mode, args.out)
     if bar is not None:
         bar.close()
 
@@ -321,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     charts = {} if args.no_plots else report.suite_charts(results, args.out)
     (args.out / "report.md").write_text(page.render_page(results, "", charts))
     print(report.terminal_summary(results))
+    if "free_threading" in results:
+        print("\n" + (args.out / "threads.md").read_text())
     print(f"\nreport: {args.out / 'report.md'}\nsamples: {args.out / 'results.json'}")
     if args.publish:
         if mode == "full" and everything and set(names) == set(CONTENDERS):

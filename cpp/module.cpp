@@ -4,7 +4,9 @@
 #define ORTBIND_IMPORT_NUMPY
 #include "python/register.hpp"
 
-PYBIND11_MODULE(_core, m) {
+// py::mod_gil_not_used(): the module runs without the GIL on a free-threaded CPython. No state of
+// ortbind's relies on the GIL for safety: CONTRIBUTING.md names the lock that guards each piece.
+PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   m.doc() = "ortbind's compiled core over the ONNX Runtime C/C++ API; use the ortbind package.";
   if (_import_array() < 0) throw pybind11::error_already_set();
   // Every docstring starts with its callable's text signature ("name(self, a, *, b=None)\n--\n\n"),

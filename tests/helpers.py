@@ -4,20 +4,30 @@ this machine."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 import os
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import ortbind
 from support import models
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILDREN = Path(__file__).resolve().parent / "children"
+# A free-threaded CPython build (PEP 703), as `make test` runs the suite a second time on.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+needs_mypy = pytest.mark.skipif(
+    importlib.util.find_spec("mypy") is None,
+    reason="needs mypy, which is not installed (free-threaded CPython has no wheel of its librt)",
+)
 
 
 def run_child(

@@ -16,6 +16,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from support import conformance
+from tests.helpers import FREE_THREADED
 
 PASSING = ("identical", "ortbind_only_right", "undefined_excluded", "refused_by_both")
 FAILING = ("ortbind_refused", "different", "ortbind_only_wrong")
@@ -23,6 +24,11 @@ FAILING = ("ortbind_refused", "different", "ortbind_only_wrong")
 
 @pytest.fixture(scope="module")
 def conformance_run() -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    if FREE_THREADED:
+        pytest.skip(
+            "the counts are those of the onnx release the regular venv has; free-threaded CPython has onnx 1.21.0 "
+            "(the last release with a free-threaded wheel), whose test data holds fewer cases"
+        )
     script = Path(__file__).parent.parent / "support" / "conformance.py"
     run = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=1200)
     assert run.stdout.strip(), f"no summary (exit status {run.returncode}):\n{run.stderr[-4000:]}"

@@ -17,9 +17,13 @@ if TYPE_CHECKING:
     from distributed import Client
     from pandas import DataFrame
 
-dask = pytest.importorskip("dask")
-distributed = pytest.importorskip("distributed")
-pd = pytest.importorskip("pandas")
+MISSING = (
+    "needs the dask extra (dask, distributed, pandas); not installed for free-threaded CPython, where "
+    "distributed's msgpack, pyyaml and tornado have no free-threaded wheel"
+)
+dask = pytest.importorskip("dask", reason=MISSING)
+distributed = pytest.importorskip("distributed", reason=MISSING)
+pd = pytest.importorskip("pandas", reason=MISSING)
 
 import dask.array as da  # noqa: E402
 import dask.dataframe as dd  # noqa: E402

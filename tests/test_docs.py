@@ -23,7 +23,7 @@ from benchmarks import page
 from ortbind._bench.report import CHARTS
 from ortbind.cli import main as cli
 from support import models
-from tests.helpers import chain_nodes
+from tests.helpers import chain_nodes, needs_mypy
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -80,6 +80,7 @@ def test_every_example_is_run_by_a_test() -> None:
     assert all(any(marker in block for marker in SCRIPTS) for block in scripts), scripts
 
 
+@needs_mypy
 def test_examples_pass_mypy_strict(tmp_path: Path) -> None:
     blocks = examples()
     assert len(blocks) >= 10
@@ -153,7 +154,7 @@ def test_asyncio_example_awaits_each_batch() -> None:
 
 
 def test_dask_example_scores_a_dask_array() -> None:
-    import dask.array as da
+    da = pytest.importorskip("dask.array", reason="the example scores a dask array; the dask extra is not installed")
 
     (namespace,) = defining("score_dataset")
     session = ortbind.Session(models.mlp())

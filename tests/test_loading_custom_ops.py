@@ -13,7 +13,10 @@ from onnx import TensorProto, helper
 
 import ortbind
 
-extensions = pytest.importorskip("onnxruntime_extensions", reason="the test extra pins onnxruntime-extensions")
+extensions = pytest.importorskip(
+    "onnxruntime_extensions",
+    reason="needs onnxruntime-extensions (the test extra pins it; it has no free-threaded wheel)",
+)
 CONTRIB = "ai.onnx.contrib"
 
 

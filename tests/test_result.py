@@ -14,6 +14,7 @@ import pytest
 
 import ortbind
 from support import models
+from tests.helpers import needs_mypy
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,7 @@ def score(session: ortbind.Session, x: NDArray[np.float32]) -> NDArray[np.float3
 """
 
 
+@needs_mypy
 def test_mypy_strict_on_a_user_script(tmp_path: Path) -> None:
     script = tmp_path / "user.py"
     script.write_text(TYPED_SCRIPT)
@@ -118,6 +120,7 @@ def test_mypy_strict_on_a_user_script(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+@needs_mypy
 def test_mypy_sees_the_extracted_dtype(tmp_path: Path) -> None:
     script = tmp_path / "wrong.py"
     script.write_text(

@@ -24,10 +24,18 @@ import pytest
 
 from ortbind import _core
 from support import models
-from tests.helpers import CHILDREN, ROOT
+from tests.helpers import CHILDREN, FREE_THREADED, ROOT
 
 # A fresh build of both distributions takes minutes on a small machine; each install one or two.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(1800),
+    pytest.mark.skipif(
+        FREE_THREADED,
+        reason="make wheel's tools (pyproject's wheel group) are made for regular interpreters: on free-threaded "
+        "CPython pip builds their numpy from source",
+    ),
+]
 
 DIST = ROOT / "dist"
 # What pyproject.toml's sdist allow-list lets in.

@@ -106,10 +106,21 @@ void on_async_done(void* user_data, OrtValue** outputs, size_t n_outputs, OrtSta
       e.discard_as_unraisable("ortbind run_async callback");
     }
     async->counted.reset();
-    // The last reference would destroy the session here, on its own pool's thread: deferred.
-    // Py_REFCNT is exact only while no other thread can take a reference meanwhile, which holds for
-    // the callback's own: nothing else reaches `self` through this call.
+    // The last reference would destroy the session here, on its own pool's thread: deferred. With the
+    // GIL, a count of one is exact; without it another thread may drop its reference at any moment,
+    // so this one is always deferred.
+#ifdef Py_GIL_DISABLED
+    defer_release(async->self.release().ptr());
+    // Released soon on the main thread, not only by the next run_async() or close().
+    Py_AddPendingCall(
+        [](void*) {
+          release_deferred_sessions();
+          return 0;
+        },
+        nullptr);
+#else
     if (Py_REFCNT(async->self.ptr()) == 1) defer_release(async->self.release().ptr());
+#endif
     async.reset();
   }
   PyGILState_Release(gil);

@@ -5,6 +5,7 @@
 #include "values/value.hpp"
 
 #include "runtime/env.hpp"
+#include "runtime/fork.hpp"
 
 #include <map>
 #include <mutex>
@@ -60,20 +61,27 @@ std::string sequence_empty_model(ONNXTensorElementDataType element) {
 }
 
 // Sessions made on first use and never released: they may be needed until the process ends, and
-// releasing them at exit could come after the environment is gone. Guarded by the GIL.
+// releasing them at exit could come after the environment is gone.
+std::mutex g_makers_mutex;  // guards g_makers; never held while a session is made
+[[maybe_unused]] const int g_makers_mutex_forks = keep_across_fork<g_makers_mutex>();
 std::map<ONNXTensorElementDataType, OrtSession*> g_makers;
 
 OrtSession* maker(ONNXTensorElementDataType element) {
-  auto found = g_makers.find(element);
-  if (found != g_makers.end()) return found->second;
+  {
+    std::lock_guard<std::mutex> lock(g_makers_mutex);
+    auto found = g_makers.find(element);
+    if (found != g_makers.end()) return found->second;
+  }
   const std::string model = sequence_empty_model(element);
   Ort::SessionOptions options;
   options.SetIntraOpNumThreads(1);
   options.SetInterOpNumThreads(1);
   OrtSession* session = nullptr;
   check(api().CreateSessionFromArray(default_env()->env(), model.data(), model.size(), options, &session));
-  g_makers.emplace(element, session);
-  return session;
+  std::lock_guard<std::mutex> lock(g_makers_mutex);
+  auto [kept, made] = g_makers.emplace(element, session);
+  if (!made) api().ReleaseSession(session);  // another thread made one meanwhile: the first stays
+  return kept->second;
 }
 
 }  // namespace

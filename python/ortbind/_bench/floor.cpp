@@ -17,6 +17,9 @@
 //   once: inputs bound once, outputs bound to the CPU once and never fetched, so ONNX Runtime
 //   writes each run into the buffers of the last (the least work RunWithBinding can do; what a
 //   binding with inputs bound once and preallocated outputs asks of it).
+// floor_threads runs the Run floor on several threads at once on the one session (the limit for
+// Python threads sharing a session: ONNX Runtime's own locks, its CPU arena's among them, are in it)
+// and gives the wall time of the whole block.
 //
 // INPUTS (floor_open) holds one line per input: NAME ELEMENT_TYPE RANK DIM... DATA_FILE (raw
 // little-endian data).
@@ -25,6 +28,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -33,6 +37,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -120,14 +125,16 @@ struct Floor {
     env.reset();
   }
 
-  void run() {
+  // Run only reads the inputs, so threads share them; each thread has its own output slots.
+  void run_into(std::vector<OrtValue*>& slots) {
     check(api, api->Run(*session, nullptr, input_names.data(), raw_inputs.data(), raw_inputs.size(),
-                        output_names.data(), output_names.size(), outputs.data()));
-    for (auto*& out : outputs) {
+                        output_names.data(), output_names.size(), slots.data()));
+    for (auto*& out : slots) {
       api->ReleaseValue(out);
       out = nullptr;
     }
   }
+  void run() { run_into(outputs); }
   void bind_outputs(OrtIoBinding* io) {
     for (const char* name : output_names) check(api, api->BindOutputToDevice(io, name, memory));
   }
@@ -156,7 +163,8 @@ extern "C" {
 // Null on failure, with the reason in `error`.
 __attribute__((visibility("default"))) void* floor_open(const char* library_path, const char* model,
                                                         const char* inputs_path, int intra_op_threads,
-                                                        int inter_op_threads, char* error, size_t error_size) {
+                                                        int inter_op_threads, int cpu_arena, char* error,
+                                                        size_t error_size) {
   auto floor = std::make_unique<Floor>();
   try {
     void* library = dlopen(library_path, RTLD_NOW | RTLD_LOCAL);
@@ -176,6 +184,9 @@ __attribute__((visibility("default"))) void* floor_open(const char* library_path
     options.SetInterOpNumThreads(inter_op_threads);
     options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
     options.SetExecutionMode(ORT_SEQUENTIAL);
+    // cpu_arena: 1 on, 0 off, anything else ONNX Runtime's default (on), as ortbind's cpu_arena=None.
+    if (cpu_arena == 1) options.EnableCpuMemArena();
+    if (cpu_arena == 0) options.DisableCpuMemArena();
     floor->session = std::make_unique<Ort::Session>(*floor->env, model, options);
 
     floor->inputs = read_inputs(inputs_path);
@@ -237,6 +248,50 @@ __attribute__((visibility("default"))) int floor_block(void* handle, int kind, s
   } catch (const std::exception& e) {
     write_error(e.what(), error, error_size);
     return -1;
+  }
+  return 0;
+}
+
+// Runs `count` Run calls on each of `threads` threads at once on the floor's one session; the wall
+// time from the moment every thread is ready to the end of the last call goes to `wall_ns`. 0 on
+// success, else -1 with the first failing thread's reason in `error`.
+__attribute__((visibility("default"))) int floor_threads(void* handle, int threads, size_t count, long long* wall_ns,
+                                                         char* error, size_t error_size) {
+  auto* floor = static_cast<Floor*>(handle);
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::string> errors(static_cast<size_t>(threads));
+  std::vector<std::thread> pool;
+  try {
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        std::vector<OrtValue*> slots(floor->output_names.size(), nullptr);
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        try {
+          for (size_t i = 0; i < count; ++i) floor->run_into(slots);
+        } catch (const std::exception& e) {
+          errors[static_cast<size_t>(t)] = e.what();
+        }
+      });
+    }
+  } catch (const std::exception& e) {  // a thread that could not start: release those that did
+    go.store(true, std::memory_order_release);
+    for (auto& thread : pool) thread.join();
+    write_error(e.what(), error, error_size);
+    return -1;
+  }
+  while (ready.load() < threads) std::this_thread::yield();
+  const auto start = std::chrono::steady_clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& thread : pool) thread.join();
+  const auto stop = std::chrono::steady_clock::now();
+  *wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
+  for (const auto& message : errors) {
+    if (!message.empty()) {
+      write_error(message, error, error_size);
+      return -1;
+    }
   }
   return 0;
 }

@@ -10,7 +10,8 @@ a block of calls of one kind on each :meth:`Floor.block` (``run``: ``OrtApi::Run
 ``OrtApi::RunWithBinding`` on one binding kept across calls, inputs rebound; ``bound``: everything
 bound once), so that its blocks interleave with the Python contenders' on the same thread. In
 another process the floor drew its own share of this machine's shifts in speed, which the
-round-by-round ratios cannot cancel.
+round-by-round ratios cannot cancel. :meth:`Floor.threads_block` runs the Run floor on several C++
+threads at once on the one session and gives the block's wall time.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def build_floor(cache: Path | None = None, announce: Callable[[], None] | None =
     partial = folder / f".libfloor.{os.getpid()}.so"
     command = [
         compiler, "-O2", "-std=c++17", "-shared", "-fPIC", "-fvisibility=hidden",
-        "-isystem", str(headers), str(SOURCE), "-o", str(partial), "-ldl",
+        "-isystem", str(headers), str(SOURCE), "-o", str(partial), "-ldl", "-pthread",
     ]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -115,13 +116,18 @@ def _load(binary: Path) -> ctypes.CDLL:
     library = ctypes.CDLL(str(binary))
     library.floor_open.restype = ctypes.c_void_p
     library.floor_open.argtypes = [
-        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
         ctypes.c_char_p, ctypes.c_size_t,
     ]  # fmt: skip
     library.floor_version.restype = ctypes.c_char_p
     library.floor_version.argtypes = [ctypes.c_void_p]
     library.floor_block.restype = ctypes.c_int
     library.floor_block.argtypes = [
+        ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.POINTER(ctypes.c_longlong),
+        ctypes.c_char_p, ctypes.c_size_t,
+    ]  # fmt: skip
+    library.floor_threads.restype = ctypes.c_int
+    library.floor_threads.argtypes = [
         ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.POINTER(ctypes.c_longlong),
         ctypes.c_char_p, ctypes.c_size_t,
     ]  # fmt: skip
@@ -142,8 +148,11 @@ class Floor:
         *,
         intra_op_threads: int = 1,
         inter_op_threads: int = 1,
+        cpu_arena: bool | None = None,
     ) -> None:
-        """``inputs`` are (name, array, ONNX element code); ``command`` is ``run``, ``bind`` or ``bound``."""
+        """``inputs`` are (name, array, ONNX element code); ``command`` is ``run``, ``bind`` or ``bound``;
+        ``cpu_arena`` switches ONNX Runtime's CPU arena as ortbind's session option does (None: its
+        default)."""
         self._kind = KINDS[command]
         self._library = _load(binary)
         self._error = ctypes.create_string_buffer(_ERROR_SIZE)
@@ -170,6 +179,7 @@ class Floor:
                 os.fsencode(spec),
                 intra_op_threads,
                 inter_op_threads,
+                -1 if cpu_arena is None else int(cpu_arena),
                 self._error,
                 _ERROR_SIZE,
             )
@@ -188,6 +198,16 @@ class Floor:
         if self._library.floor_block(self._handle, self._kind, n, self._samples, self._error, _ERROR_SIZE) != 0:
             raise FloorError(self._error.value.decode(errors="replace"))
         return list(self._samples[:n])
+
+    def threads_block(self, threads: int, n: int) -> int:
+        """``n`` Run calls on each of ``threads`` C++ threads at once on the one session: the block's
+        wall time (ns), from the moment every thread is ready to the end of the last call."""
+        if not self._handle:
+            raise FloorError("the C++ floor is closed")
+        wall = ctypes.c_longlong(0)
+        if self._library.floor_threads(self._handle, threads, n, ctypes.byref(wall), self._error, _ERROR_SIZE) != 0:
+            raise FloorError(self._error.value.decode(errors="replace"))
+        return wall.value
 
     def close(self) -> None:
         if self._handle:
