@@ -68,6 +68,8 @@ CALLED = {
     "score_rows",
     "tenants",
     "pick_providers",
+    "predict",
+    "import_on_ortbind",
     "score_requests",
 }
 SCRIPTS = {"noisy.onnx"}
@@ -192,6 +194,25 @@ def test_loading_example_makes_sessions_that_share_weights(tmp_path: Path) -> No
 def test_providers_example_picks_the_cpu_device_and_a_policy() -> None:
     (namespace,) = defining("pick_providers")
     assert set(namespace["pick_providers"](models.mlp())) == {"CPUExecutionProvider"}
+
+
+def test_compat_example_predicts_as_the_official_binding(tmp_path: Path) -> None:
+    import onnxruntime
+
+    (namespace,) = defining("predict")
+    path = tmp_path / "mlp.onnx"
+    path.write_bytes(models.mlp())
+    batch = np.random.default_rng(2).standard_normal((3, 64)).astype(np.float32)
+    official = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": batch})[0]
+    np.testing.assert_array_equal(namespace["predict"](str(path), batch), official)
+
+
+def test_compat_example_serves_onnxruntime_to_a_library() -> None:
+    # In a fresh interpreter: install() changes what `import onnxruntime` gives for the whole process.
+    (block,) = [b for _, b in examples() if "import_on_ortbind" in functions(b)]
+    script = block + "\nimport ortbind.compat\nassert import_on_ortbind('onnxruntime') is ortbind.compat\nprint('ok')\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 def test_batcher_example_scores_rows() -> None:
