@@ -39,12 +39,15 @@ from ._core import (
 )
 from .batcher import Batcher, BatcherStats, QueueFullError
 from .contracts import Contract, TensorContract
+from .dlpack import DLPackArray
 from .result import Result
 from .session import CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
 from .weights import LoraAdapter, PrepackedWeights
 
 # Runs build their results as this dict subclass directly, at C speed.
 _core._set_result_type(Result)
+# Outputs of ml_dtypes' element types are made as this ndarray subclass, which exports them to DLPack.
+_core._set_dlpack_array_type(DLPackArray)
 
 __version__ = importlib.metadata.version("ortbind")
 
@@ -57,6 +60,7 @@ __all__ = [
     "CheckedSession",
     "ClosedError",
     "Contract",
+    "DLPackArray",
     "DTypeError",
     "Env",
     "EnvError",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._convert import missing_message, numpy_dtype, to_array, unknown_message
+from ._convert import ELEMENT_TYPES, missing_message, numpy_dtype, to_array, unknown_message
 from .contracts import Contract, TensorContract, is_placeholder
 
 Dim = int | str | None
@@ -76,7 +76,7 @@ class BatchPlan:
 
     def _check_all(self, feeds: Any) -> tuple[tuple[np.ndarray[Any, Any], ...], int, Key]:
         inputs = self.inputs
-        if isinstance(feeds, np.ndarray) and len(inputs) == 1:
+        if (isinstance(feeds, np.ndarray) or hasattr(feeds, "__dlpack__")) and len(inputs) == 1:
             items: Any = ((inputs[0].name, feeds),)
         elif isinstance(feeds, dict) or hasattr(feeds, "keys"):
             items = feeds.items()
@@ -92,6 +92,9 @@ class BatchPlan:
             if position is None:
                 raise _core.NameMismatchError(unknown_message("input", key, [i.name for i in inputs]))
             spec = inputs[position]
+            if spec.dtype is not None and not isinstance(value, np.ndarray) and hasattr(value, "__dlpack__"):
+                # Another framework's tensor, as the numpy array over its buffer (its element type checked).
+                value = _core._from_dlpack(value, ELEMENT_TYPES[spec.element].code, spec.label)
             if isinstance(value, np.ndarray):
                 self._check_shape(spec, value.shape, bound)  # before any copy, as _core does
                 if spec.dtype is not None and value.dtype != spec.dtype and value.dtype.newbyteorder("=") == spec.dtype:

@@ -3,6 +3,9 @@
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+from typing_extensions import CapsuleType
+
 from .result import Result
 
 RUNTIME_PATH: str
@@ -15,6 +18,9 @@ SESSION_OPTIONS: tuple[tuple[str, str, str, str], ...]
 
 def available_providers() -> list[str]: ...
 def _set_result_type(type: type[dict[str, Any]]) -> None: ...
+def _from_dlpack(value: object, element: int, what: str) -> np.ndarray[Any, Any] | None: ...
+def _dlpack_capsule(array: np.ndarray[Any, Any], versioned: bool, copied: bool) -> CapsuleType: ...
+def _set_dlpack_array_type(type: type[np.ndarray[Any, Any]]) -> None: ...
 
 class Error(Exception):
     code: ClassVar[int | None]
