@@ -51,7 +51,7 @@ build: $(VENV)/.locked
 
 # Free-threaded CPython (PEP 703): tools/free-threaded-python.sh builds CPython 3.13t once into
 # ~/.cache/ortbind/python (ORTBIND_FT_PYTHON names another). .venv-ft holds it, the free-threaded
-# wheels pinned in tools/free-threaded-requirements.txt and the package, compiled for it into
+# wheels locked in requirements/free-threaded.txt and the package, compiled for it into
 # build/<its wheel tag>. There the suite stops at once if the GIL is enabled after `import ortbind`
 # (tests/conftest.py): FT_ALLOW_GIL=1 runs it anyway, with the GIL.
 FT_VENV := .venv-ft
@@ -71,7 +71,15 @@ $(FT_VENV)/.deps: $(FT_REQUIREMENTS) | $(FT_PY) $(UV)
 build-ft: $(FT_VENV)/.deps
 	$(FT_PIP) install -q --no-build-isolation --no-deps $(BUILD_ARGS) -e .
 
-test: build build-ft
+
+# torch's CPU build for tests/test_dlpack.py, by hash (requirements/torch-cpu.txt says why it is
+# apart from the lock); where it is not offered, nothing is installed and those tests skip.
+$(VENV)/.torch: requirements/torch-cpu.txt $(VENV)/.locked
+	$(PIP) install -q --no-deps --only-binary :all: --require-hashes -r $< \
+	  || echo "torch's CPU build is not offered here: tests/test_dlpack.py skips its torch tests"
+	touch $@
+
+test: build build-ft $(VENV)/.torch
 	$(PY) -m pytest $(PYTEST_ARGS)
 	ORTBIND_FT_ALLOW_GIL=$(FT_ALLOW_GIL) $(FT_PY) -m pytest $(PYTEST_ARGS)
 

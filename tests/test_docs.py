@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from onnx import numpy_helper
+from onnx import TensorProto, numpy_helper
 
 import ortbind
 from benchmarks import page
@@ -58,6 +58,7 @@ CALLED = {
     "classify",
     "describe_and_run",
     "feed_twice",
+    "through_dlpack",
     "score_batches",
     "explain",
     "run_with_deadline",
@@ -122,6 +123,18 @@ def test_copies_example_refuses_another_dtype() -> None:
     (namespace,) = defining("feed_twice")
     said = namespace["feed_twice"](ortbind.Session(models.add()))
     assert "'x'" in said and "float32" in said and "float64" in said, said
+
+
+def test_copies_example_goes_through_dlpack() -> None:
+    (namespace,) = defining("through_dlpack")
+    x = np.arange(3, dtype=np.float32)
+    y = namespace["through_dlpack"](ortbind.Session(models.identity()), x, np.from_dlpack)
+    assert y.tolist() == x.tolist()
+    torch = pytest.importorskip("torch", reason="torch is not installed (make test installs its CPU build if offered)")
+    pytest.importorskip("ml_dtypes")
+    session = ortbind.Session(models.identity(TensorProto.BFLOAT16))
+    back = namespace["through_dlpack"](session, torch.tensor([1.5, -2.0], dtype=torch.bfloat16), torch.from_dlpack)
+    assert back.dtype == torch.bfloat16 and back.tolist() == [1.5, -2.0]
 
 
 def test_errors_example_names_each_mistake() -> None:

@@ -74,14 +74,18 @@ void Binding::bind_inputs_once(py::handle inputs, Call& call) {
     if (!type.is_plain_tensor())
       fail(Problem::Kind, "input " + quoted(name) + " is " + type.describe() +
                               "; only numeric tensors of whole bytes can be bound once (give it per call)");
+    // Another framework's tensor (DLPack) is bound as the numpy array over its buffer, which holds
+    // the producer's tensor for the binding's life.
+    py::object from_dlpack = array_from_dlpack(item.second, type.element, "input", name);
+    py::handle given = from_dlpack ? py::handle(from_dlpack) : item.second;
     PyArrayObject* arr =
-        array_in_place(item.second.ptr(), type.element, "inputs[" + quoted(name) + "]", "input " + quoted(name),
+        array_in_place(given.ptr(), type.element, "inputs[" + quoted(name) + "]", "input " + quoted(name),
                        "every run reads its buffer, so a copy would not see what is refilled");
     if (call.contract != nullptr && index < signature.n_model_inputs)
       call.symbols->check(call.contract->inputs[index], true, index, PyArray_DIMS(arr), PyArray_NDIM(arr));
     is_bound_[index] = 1;
     bound_.push_back(index);
-    bound_arrays_.push_back(py::reinterpret_borrow<py::object>(item.second));
+    bound_arrays_.push_back(py::reinterpret_borrow<py::object>(given));
     bound_values_.emplace_back(tensor_over_array(arr, type.element));
     bound_dims_.emplace_back(PyArray_DIMS(arr), PyArray_DIMS(arr) + PyArray_NDIM(arr));
   }

@@ -25,6 +25,8 @@ void add_input(const Signature& signature, size_t index, PyObject* value, Call& 
   ONNXTensorElementDataType element = type.element;
   // The contract covers the model's inputs, not its overridable initializers.
   const Contract* contract = index < signature.n_model_inputs ? call.contract : nullptr;
+  // Another framework's tensor (DLPack) is taken as the numpy array over its buffer, from here on.
+  if (!PyArray_Check(value)) value = array_or_dlpack_view(value, element, signature.input_names[index], call.keep);
   // An array's shape is checked before anything is copied or converted: a broadcast view of a
   // huge shape must fail as a ShapeError, not as the MemoryError of its copy.
   const bool checked_early = contract != nullptr && PyArray_Check(value);
@@ -55,7 +57,7 @@ void gather_inputs(const Signature& signature, Call& call, py::handle feeds, con
       py::object owned_value = py::reinterpret_borrow<py::object>(value);
       add_input(signature, signature.input(key), value, call, prebound);
     }
-  } else if (PyArray_Check(feeds.ptr()) && signature.n_model_inputs == 1) {
+  } else if ((PyArray_Check(feeds.ptr()) || has_dlpack(feeds)) && signature.n_model_inputs == 1) {
     add_input(signature, 0, feeds.ptr(), call, prebound);
   } else if (py::isinstance<py::dict>(feeds) || py::hasattr(feeds, "keys")) {
     for (auto item : py::reinterpret_borrow<py::object>(feeds).attr("items")()) {

@@ -7,38 +7,40 @@
 namespace ortbind {
 
 const std::array<ElementInfo, 27> kElements{{
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED, "undefined", -1, nullptr, 0, 0},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, "float32", NPY_FLOAT32, nullptr, 'f', 32},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, "uint8", NPY_UINT8, nullptr, 'u', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8, "int8", NPY_INT8, nullptr, 'i', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16, "uint16", NPY_UINT16, nullptr, 'u', 16},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16, "int16", NPY_INT16, nullptr, 'i', 16},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, "int32", NPY_INT32, nullptr, 'i', 32},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, "int64", NPY_INT64, nullptr, 'i', 64},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, "string", -1, nullptr, 0, 0},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL, "bool", NPY_BOOL, nullptr, 'b', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, "float16", NPY_FLOAT16, nullptr, 'f', 16},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, "float64", NPY_FLOAT64, nullptr, 'f', 64},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32, "uint32", NPY_UINT32, nullptr, 'u', 32},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64, "uint64", NPY_UINT64, nullptr, 'u', 64},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64, "complex64", NPY_COMPLEX64, nullptr, 'c', 64},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128, "complex128", NPY_COMPLEX128, nullptr, 'c', 128},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16, "bfloat16", -1, "bfloat16", 'f', 16},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN, "float8_e4m3fn", -1, "float8_e4m3fn", 'f', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FNUZ, "float8_e4m3fnuz", -1, "float8_e4m3fnuz", 'f', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2, "float8_e5m2", -1, "float8_e5m2", 'f', 8},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2FNUZ, "float8_e5m2fnuz", -1, "float8_e5m2fnuz", 'f', 8},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED, "undefined", -1, nullptr, 0, 0, -1},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, "float32", NPY_FLOAT32, nullptr, 'f', 32, dlpack::kFloat},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, "uint8", NPY_UINT8, nullptr, 'u', 8, dlpack::kUInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8, "int8", NPY_INT8, nullptr, 'i', 8, dlpack::kInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16, "uint16", NPY_UINT16, nullptr, 'u', 16, dlpack::kUInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16, "int16", NPY_INT16, nullptr, 'i', 16, dlpack::kInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, "int32", NPY_INT32, nullptr, 'i', 32, dlpack::kInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, "int64", NPY_INT64, nullptr, 'i', 64, dlpack::kInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, "string", -1, nullptr, 0, 0, -1},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL, "bool", NPY_BOOL, nullptr, 'b', 8, dlpack::kBool},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, "float16", NPY_FLOAT16, nullptr, 'f', 16, dlpack::kFloat},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, "float64", NPY_FLOAT64, nullptr, 'f', 64, dlpack::kFloat},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32, "uint32", NPY_UINT32, nullptr, 'u', 32, dlpack::kUInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64, "uint64", NPY_UINT64, nullptr, 'u', 64, dlpack::kUInt},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64, "complex64", NPY_COMPLEX64, nullptr, 'c', 64, dlpack::kComplex},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128, "complex128", NPY_COMPLEX128, nullptr, 'c', 128, dlpack::kComplex},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16, "bfloat16", -1, "bfloat16", 'f', 16, dlpack::kBfloat},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN, "float8_e4m3fn", -1, "float8_e4m3fn", 'f', 8, dlpack::kFloat8_e4m3fn},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FNUZ, "float8_e4m3fnuz", -1, "float8_e4m3fnuz", 'f', 8,
+     dlpack::kFloat8_e4m3fnuz},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2, "float8_e5m2", -1, "float8_e5m2", 'f', 8, dlpack::kFloat8_e5m2},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2FNUZ, "float8_e5m2fnuz", -1, "float8_e5m2fnuz", 'f', 8,
+     dlpack::kFloat8_e5m2fnuz},
     // Packed several to a byte by ONNX Runtime (the first element in the lowest bits); ml_dtypes spends
     // a byte on each, holding its bits in the lowest bits, so these are packed and unpacked by copy.
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT4, "uint4", -1, "uint4", 'u', 4},
-    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT4, "int4", -1, "int4", 'i', 4},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT4, "uint4", -1, "uint4", 'u', 4, -1},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT4, "int4", -1, "int4", 'i', 4, -1},
     // The codes from here on are newer than the headers' API; a newer runtime takes and gives them all
     // the same. ONNX Runtime numbers the last three in its own order (ONNX's TensorProto has
     // FLOAT8E8M0 = 24, UINT2 = 25, INT2 = 26): measured with Cast on ONNX Runtime 1.32.
-    {static_cast<ONNXTensorElementDataType>(23), "float4_e2m1", -1, "float4_e2m1fn", 'f', 4},
-    {static_cast<ONNXTensorElementDataType>(24), "uint2", -1, "uint2", 'u', 2},
-    {static_cast<ONNXTensorElementDataType>(25), "int2", -1, "int2", 'i', 2},
-    {static_cast<ONNXTensorElementDataType>(26), "float8_e8m0", -1, "float8_e8m0fnu", 'f', 8},
+    {static_cast<ONNXTensorElementDataType>(23), "float4_e2m1", -1, "float4_e2m1fn", 'f', 4, -1},
+    {static_cast<ONNXTensorElementDataType>(24), "uint2", -1, "uint2", 'u', 2, -1},
+    {static_cast<ONNXTensorElementDataType>(25), "int2", -1, "int2", 'i', 2, -1},
+    {static_cast<ONNXTensorElementDataType>(26), "float8_e8m0", -1, "float8_e8m0fnu", 'f', 8, dlpack::kFloat8_e8m0fnu},
 }};
 
 namespace {
@@ -135,6 +137,12 @@ bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element
     loaded = g_descr[i].load(std::memory_order_acquire);
   }
   return loaded != nullptr && given->type_num == loaded->type_num;
+}
+
+ONNXTensorElementDataType element_of(const PyArray_Descr* descr) {
+  for (const ElementInfo& info : kElements)
+    if (info.bits != 0 && dtype_matches(descr, info.element)) return info.element;
+  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
 }
 
 std::string dtype_name(const PyArray_Descr* descr) {

@@ -3,6 +3,8 @@
 #pragma once
 #include "common.hpp"
 
+#include "values/dlpack_abi.hpp"
+
 #include <array>
 #include <string>
 
@@ -15,6 +17,8 @@ struct ElementInfo {
   const char* ml_dtypes;  // the ml_dtypes attribute that holds it in numpy, or nullptr
   char number_kind;       // what its numbers are, for exact conversion: 'f', 'i', 'u', 'b', 'c'; 0 for strings
   int bits;               // bits per element in ONNX Runtime's buffer
+  int dlpack;             // DLPack's type code for these bits (dlpack::TypeCode), or -1 where DLPack has
+                          // none or lays the elements out otherwise (strings, the packed sub-byte types)
 };
 
 // Indexed by ONNXTensorElementDataType. Python reads it as _core.ELEMENT_TYPES.
@@ -33,6 +37,8 @@ bool dtype_matches(const PyArray_Descr* given, ONNXTensorElementDataType element
 // The bits of a sub-byte element (4 or 2), which ONNX Runtime packs several to a byte and numpy
 // holds one to a byte; 0 for every other element type.
 int packed_bits(ONNXTensorElementDataType element);
+// The element type of a numpy dtype (exactly, as dtype_matches), or UNDEFINED.
+ONNXTensorElementDataType element_of(const PyArray_Descr* descr);
 // numpy's name of a dtype, for messages.
 std::string dtype_name(const PyArray_Descr* descr);
 

@@ -3,6 +3,7 @@
 // lists, maps dicts, an absent optional None.
 #include "values/value.hpp"
 
+#include "values/dlpack.hpp"
 #include "values/element_types.hpp"
 
 #include <array>
@@ -91,14 +92,18 @@ py::object tensor_to_python(OwnedValue value, const char* role, const std::strin
   check(api().GetTensorMutableData(value.get(), &data));
   Py_INCREF(descr);  // both constructors steal it
   if (const int bits = packed_bits(element)) return unpacked_array(data, bits, count, ndim, shape.data(), descr);
+  // ml_dtypes' types (bfloat16, float8) as ortbind.DLPackArray, which exports them through DLPack
+  // where numpy cannot.
+  PyTypeObject* type = output_array_type(descr);
   if (count == 0 || data == nullptr) {
     // No buffer to share; numpy makes its own empty one.
-    PyObject* empty = PyArray_Empty(static_cast<int>(ndim), shape.data(), descr, 0);
+    PyObject* empty =
+        PyArray_NewFromDescr(type, descr, static_cast<int>(ndim), shape.data(), nullptr, nullptr, 0, nullptr);
     if (empty == nullptr) throw py::error_already_set();
     return py::reinterpret_steal<py::object>(empty);
   }
-  PyObject* array = PyArray_NewFromDescr(&PyArray_Type, descr, static_cast<int>(ndim), shape.data(), nullptr, data,
-                                         NPY_ARRAY_CARRAY, nullptr);
+  PyObject* array =
+      PyArray_NewFromDescr(type, descr, static_cast<int>(ndim), shape.data(), nullptr, data, NPY_ARRAY_CARRAY, nullptr);
   if (array == nullptr) throw py::error_already_set();
   py::object result = py::reinterpret_steal<py::object>(array);
   // The array's base owns the OrtValue, so the buffer lives exactly as long as any view of it (and

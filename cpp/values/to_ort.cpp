@@ -1,8 +1,10 @@
 // numpy to OrtValue: an array of the declared element type in a usable layout is wrapped as it is
-// (the zero-copy case); strings and sub-byte types are copied into values ONNX Runtime owns; other
-// Python values go through ortbind._convert, which converts only when no number changes.
+// (the zero-copy case), and so is another framework's tensor, read through DLPack (dlpack.cpp);
+// strings and sub-byte types are copied into values ONNX Runtime owns; other Python values go
+// through ortbind._convert, which converts only when no number changes.
 #include "values/value.hpp"
 
+#include "values/dlpack.hpp"
 #include "values/element_types.hpp"
 
 #include <array>
@@ -102,6 +104,15 @@ py::object input_array(py::handle obj, ONNXTensorElementDataType element, const 
   return convert_module().attr("to_array")(obj, element_name(element), label(role, name));
 }
 
+PyObject* array_or_dlpack_view(PyObject* value, ONNXTensorElementDataType element, const std::string& input_name,
+                               KeepAlive& keep) {
+  py::object view = array_from_dlpack(value, element, "input", input_name);
+  if (!view) return value;
+  PyObject* array = view.ptr();
+  keep.add(std::move(view));
+  return array;
+}
+
 PyArrayObject* array_in_place(PyObject* value, ONNXTensorElementDataType element, const std::string& what,
                               const std::string& value_name, const char* why) {
   if (!PyArray_Check(value)) fail(Problem::Kind, what + " must be a numpy array, not " + Py_TYPE(value)->tp_name);
@@ -134,7 +145,9 @@ OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* r
     case ONNX_TYPE_TENSOR: {
       if (obj.is_none())
         fail(Problem::Kind, label(role, name) + " is a tensor(" + element_name(type.element) + "), not None");
-      py::object array = input_array(obj, type.element, role, name);
+      // Another framework's tensor is taken as the numpy array over its buffer.
+      py::object from_dlpack = array_from_dlpack(obj, type.element, role, name);
+      py::object array = input_array(from_dlpack ? py::handle(from_dlpack) : obj, type.element, role, name);
       OrtValue* value = tensor_over_array(reinterpret_cast<PyArrayObject*>(array.ptr()), type.element);
       keep.add(std::move(array));
       return value;

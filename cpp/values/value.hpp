@@ -4,6 +4,7 @@
 #pragma once
 #include "common.hpp"
 
+#include "values/dlpack.hpp"
 #include "values/output_pool.hpp"
 #include "values/value_type.hpp"
 
@@ -73,6 +74,12 @@ const OrtMemoryInfo* cpu_memory();
 // `role` and `name` name the value in messages ("input 'x'").
 py::object input_array(py::handle obj, ONNXTensorElementDataType element, const char* role, const std::string& name);
 
+// For an input that is not a numpy array: the numpy array over its buffer when it has __dlpack__
+// (array_from_dlpack, dlpack.hpp), held by `keep` for the run, else `value` itself. Out of line, so
+// that a caller's path for numpy arrays stays one type test.
+PyObject* array_or_dlpack_view(PyObject* value, ONNXTensorElementDataType element, const std::string& input_name,
+                               KeepAlive& keep);
+
 // A numpy array ONNX Runtime will use in place (a preallocated output, an input bound once):
 // exactly of `element`, C-contiguous, aligned and native-endian, or a clear error. `what` names the
 // argument ("out['z']"), `value_name` the model's value ("output 'z'"), `why` ends the layout message.
@@ -84,7 +91,8 @@ PyArrayObject* array_in_place(PyObject* value, ONNXTensorElementDataType element
 OrtValue* tensor_over_array(PyArrayObject* array, ONNXTensorElementDataType element);
 
 // Any ONNX value from Python (tensor, sequence, map, optional) for a declared type; arrays whose
-// buffers the result views are appended to `keep`.
+// buffers the result views are appended to `keep`. A tensor may also be another framework's, with
+// __dlpack__: it is taken as the numpy array over its buffer (array_from_dlpack, dlpack.hpp).
 OrtValue* value_from_python(py::handle obj, const ValueType& type, const char* role, const std::string& name,
                             KeepAlive& keep);
 

@@ -39,6 +39,7 @@ from ._core import (
 )
 from .batcher import Batcher, BatcherStats, QueueFullError
 from .contracts import Contract, TensorContract
+from .dlpack import DLPackArray
 from .result import Result
 from .runtime import compile
 from .session import AssignedNode, CheckedSession, Metadata, Session, ValueSpec, pickle_by_path
@@ -46,6 +47,8 @@ from .weights import LoraAdapter, PrepackedWeights
 
 # Runs build their results as this dict subclass directly, at C speed.
 _core._set_result_type(Result)
+# Outputs of ml_dtypes' element types are made as this ndarray subclass, which exports them to DLPack.
+_core._set_dlpack_array_type(DLPackArray)
 
 __version__ = importlib.metadata.version("ortbind")
 
@@ -59,6 +62,7 @@ __all__ = [
     "CheckedSession",
     "ClosedError",
     "Contract",
+    "DLPackArray",
     "DTypeError",
     "Env",
     "EnvError",

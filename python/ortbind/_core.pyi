@@ -4,6 +4,9 @@ from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from typing import Any, ClassVar
 
+import numpy as np
+from typing_extensions import CapsuleType
+
 from .result import Result
 
 RUNTIME_PATH: str
@@ -38,6 +41,9 @@ def compile(
     **options: Any,
 ) -> None: ...
 def _set_result_type(type: type[dict[str, Any]]) -> None: ...
+def _from_dlpack(value: object, element: int, what: str) -> np.ndarray[Any, Any] | None: ...
+def _dlpack_capsule(array: np.ndarray[Any, Any], versioned: bool, copied: bool) -> CapsuleType: ...
+def _set_dlpack_array_type(type: type[np.ndarray[Any, Any]]) -> None: ...
 
 class Error(Exception):
     code: ClassVar[int | None]

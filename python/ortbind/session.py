@@ -118,8 +118,10 @@ class Session(_core.Session):
 
     ``run(feeds, outputs=None, *, out=None, timeout=None, cancel=None, adapters=None)`` takes a dict
     of input name to value and returns a :class:`Result` in the requested output order (or the model's).
-    Arrays of the model's dtype that are C-contiguous are wrapped, not copied; outputs are numpy
-    arrays over ONNX Runtime's own buffers. ``out`` maps output names to preallocated arrays that the
+    Arrays of the model's dtype that are C-contiguous are wrapped, not copied, and so are CPU tensors
+    of other frameworks (anything with ``__dlpack__``: torch, jax, ...); outputs are numpy arrays
+    over ONNX Runtime's own buffers, which ``torch.from_dlpack`` and the like take without a copy
+    (bfloat16 and float8 as :class:`DLPackArray`). ``out`` maps output names to preallocated arrays that the
     run writes into. ``timeout`` (seconds) and ``cancel`` (a :class:`CancelToken`) stop a run
     between two nodes with :class:`RunTimeout` or :class:`Cancelled`; Ctrl-C stops a run on the
     main thread and raises KeyboardInterrupt. The GIL is released during the run: several threads
@@ -470,7 +472,7 @@ class CheckedSession:
         outputs: Sequence[str] | None = None,
         *,
         out: Mapping[str, np.ndarray[Any, Any]] | None = None,
-        inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
+        inputs: Mapping[str, Any] | None = None,
     ) -> _core.Binding:
         """``Session.bind`` under this contract: every run of the binding checks it."""
         return self._session.bind(outputs, out=out, inputs=inputs, contract=self._compiled)
