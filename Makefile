@@ -60,8 +60,7 @@ FT_PIP  := $(FT_PY) -m pip --disable-pip-version-check
 FT_REQUIREMENTS := requirements/free-threaded.txt
 FT_ALLOW_GIL ?=
 
-$(FT_PY): tools/free-threaded-python.sh
-	rm -rf $(FT_VENV)
+$(FT_PY):
 	"$$(bash tools/free-threaded-python.sh)" -m venv $(FT_VENV)
 
 $(FT_VENV)/.deps: $(FT_REQUIREMENTS) | $(FT_PY) $(UV)
