@@ -104,10 +104,10 @@ def unprefixed(message: str) -> str:
 
 
 def worded(error: Error) -> Error:
-    """An ONNX Runtime error ortbind raised, with the official binding's prefix; other errors as
-    they are."""
+    """An ONNX Runtime error ortbind raised, with the official binding's prefix; other errors, and
+    those worded already, as they are."""
     code = getattr(error, "code", None)
-    if not isinstance(code, int):
+    if not isinstance(code, int) or _PREFIX.match(str(error)):
         return error
     again = type(error)(ort_message(code, str(error)))
     # The instance keeps its code, as _core sets it, since the class may be the base one.
