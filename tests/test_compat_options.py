@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import logging
 import pathlib
+import pickle
 import re
 from typing import Any
 
@@ -312,6 +313,20 @@ def test_run_config_entries_reach_onnx_runtime() -> None:
             assert isinstance(outcomes[1], compat.InvalidArgument) and str(outcomes[1]) == str(outcomes[0])
         else:
             assert_same(outcomes[0], outcomes[1])
+
+
+def test_the_load_cancellation_flag_stops_sessions_being_made() -> None:
+    for module in (official, compat):
+        options = module.SessionOptions()
+        options.set_load_cancellation_flag(True)
+        with pytest.raises(module.capi.onnxruntime_pybind11_state.ModelLoadCanceled, match="MODEL_LOAD_CANCELED"):
+            module.InferenceSession(models.mlp(), options, providers=CPU)
+        options.set_load_cancellation_flag(False)
+        module.InferenceSession(models.mlp(), options, providers=CPU)
+    options = compat.SessionOptions()
+    options.set_load_cancellation_flag(True)
+    with pytest.raises(ortbind.Cancelled):
+        compat.InferenceSession(models.mlp(), pickle.loads(pickle.dumps(options)), providers=CPU)
 
 
 def test_add_initializer_replaces_the_model_initializer() -> None:

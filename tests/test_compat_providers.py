@@ -237,11 +237,14 @@ def ggml() -> Iterator[str]:
         pytest.skip(str(error))
     os.environ.setdefault(GGML_LOG_ENV, "error")  # its own tracing to stderr otherwise
     compat.register_execution_provider_library(GGML, path)
-    if GGML not in official.get_available_providers():
+    registered_officially = GGML not in official.get_available_providers()
+    if registered_officially:
         official.register_execution_provider_library(GGML, path)
     yield GGML
-    gc.collect()
+    gc.collect()  # the sessions made with it, both ways, are gone
     compat.unregister_execution_provider_library(GGML)
+    if registered_officially:  # later tests compare both bindings' provider lists
+        official.unregister_execution_provider_library(GGML)
 
 
 def test_the_plugin_registered_through_compat_is_listed_as_by_the_official_binding(ggml: str) -> None:

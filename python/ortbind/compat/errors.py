@@ -66,6 +66,11 @@ class Terminated(Fail, Cancelled):
     """A run stopped by ``RunOptions.terminate`` (the official binding's ``Fail``)."""
 
 
+class LoadCanceled(ModelLoadCanceled, Cancelled):
+    """A session whose loading ``SessionOptions.set_load_cancellation_flag(True)`` stopped (the
+    official binding's ``ModelLoadCanceled``)."""
+
+
 class TimedOut(Fail, RunTimeout):
     """A run stopped by ``RunOptions.timeout``, compat's addition: a ``Fail`` as a terminated run
     is, and ortbind's ``RunTimeout`` (a ``TimeoutError``)."""
@@ -124,6 +129,7 @@ __all__ = [
     "InvalidGraph",
     "InvalidProtobuf",
     "ListConversionError",
+    "LoadCanceled",
     "MissingInputsError",
     "ModelLoadCanceled",
     "ModelLoaded",

@@ -139,6 +139,19 @@ def _unsupported(what: str) -> NotImplementedInRuntime:
     )
 
 
+class _LoadCancellation:
+    """The flag ``set_load_cancellation_flag`` sets: a token the sessions being made with these
+    options watch. It pickles as whether it is set."""
+
+    def __init__(self, cancelled: bool = False) -> None:
+        self.token = _core.CancelToken()
+        if cancelled:
+            self.token.cancel()
+
+    def __reduce__(self) -> tuple[type[_LoadCancellation], tuple[bool]]:
+        return _LoadCancellation, (self.token.cancelled,)
+
+
 class SessionOptions:
     """How a session is made: the official binding's attributes, defaults and methods."""
 
@@ -171,6 +184,7 @@ class SessionOptions:
         self._external_data: dict[str, Any] = {}
         self._providers: list[tuple[str | Device, dict[str, str]]] = []
         self._policy: ProviderPolicy | None = None
+        self._load_cancellation: _LoadCancellation | None = None
 
     def add_session_config_entry(self, key: str, value: str) -> None:
         self._config[_text(key)] = _text(value)
@@ -245,6 +259,21 @@ class SessionOptions:
             "ortbind.compat: a provider selection delegate (a Python function ONNX Runtime calls to pick "
             "devices) is not supported by ortbind's core; use set_provider_selection_policy"
         )
+
+    def set_load_cancellation_flag(self, value: bool) -> None:
+        """``True`` stops sessions being made with these options, from any thread, and refuses
+        later ones (``ModelLoadCanceled``); ``False`` lets later ones be made again."""
+        if _flag(value):
+            if self._load_cancellation is None:
+                self._load_cancellation = _LoadCancellation()
+            self._load_cancellation.token.cancel()
+        elif self._load_cancellation is not None and self._load_cancellation.token.cancelled:
+            # A token stays cancelled: later sessions get a fresh one.
+            self._load_cancellation = _LoadCancellation()
+
+    def load_cancel_token(self) -> _core.CancelToken | None:
+        """The token ``set_load_cancellation_flag`` sets, for ``ortbind.Session``'s ``cancel=``."""
+        return self._load_cancellation.token if self._load_cancellation is not None else None
 
     def providers(self) -> tuple[list[tuple[str | Device, dict[str, str]]], ProviderPolicy | None]:
         """The providers added here, as ``ortbind.Session``'s ``providers=`` takes them, and the

@@ -35,6 +35,7 @@ from . import feeds as _feeds
 from .devices import OrtEpAssignedNode, OrtEpAssignedSubgraph
 from .errors import (
     Fail,
+    LoadCanceled,
     OrtRuntimeError,
     ProvidersError,
     Terminated,
@@ -488,10 +489,19 @@ class InferenceSession(Session):
         else:
             registered = register_chosen(chosen)
         self._providers_given = bool(names)
-        arguments = (session_options or _DEFAULT_OPTIONS).session_arguments(self._disabled_optimizers)
+        used = session_options or _DEFAULT_OPTIONS
+        arguments = used.session_arguments(self._disabled_optimizers)
         model: Any = self._model_path if self._model_path is not None else self._model_bytes
         try:
-            native = _NativeSession(model, providers=registered.native or None, provider_policy=policy, **arguments)
+            native = _NativeSession(
+                model,
+                cancel=used.load_cancel_token(),
+                providers=registered.native or None,
+                provider_policy=policy,
+                **arguments,
+            )
+        except _core.Cancelled:
+            raise LoadCanceled(ort_message(12, "Graph loading canceled due to user request.")) from None
         except Error as error:
             raise worded(error) from None
         if policy is not None:
