@@ -4,7 +4,11 @@ attributes and defaults, the same methods, and what each setting does to a sessi
 from __future__ import annotations
 
 import enum
+import logging
 import pathlib
+import pickle
+import re
+from typing import Any
 
 import numpy as np
 import onnxruntime as official
@@ -13,7 +17,7 @@ import pytest
 import ortbind
 import ortbind.compat as compat
 from support import models
-from support.compat import make_both, run_both
+from support.compat import assert_same, failure, make_both, run_both
 
 CPU = ["CPUExecutionProvider"]
 X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=np.float32)
@@ -112,23 +116,217 @@ def test_free_dimension_override_by_name() -> None:
     assert made.get_inputs()[0].shape == [4, 6, 5]
 
 
-def test_settings_the_core_cannot_apply_are_refused_not_ignored(tmp_path: pathlib.Path) -> None:
+def test_settings_the_core_cannot_apply_are_refused_not_ignored() -> None:
     def denotations(options: compat.SessionOptions) -> None:
         options.add_free_dimension_override_by_denotation("DATA_BATCH", 3)
 
-    def optimized_model(options: compat.SessionOptions) -> None:
-        options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    def global_threads(options: compat.SessionOptions) -> None:
+        options.use_per_session_threads = False
 
-    def deterministic(options: compat.SessionOptions) -> None:
-        options.use_deterministic_compute = True
-
-    for configure in (denotations, optimized_model, deterministic):
+    for configure in (denotations, global_threads):
         options = compat.SessionOptions()
         configure(options)
         with pytest.raises(compat.NotImplemented, match="not supported by ortbind's core"):
             compat.InferenceSession(models.free_dimensions(), options, providers=CPU)
-    with pytest.raises(NotImplementedError):
-        compat.SessionOptions().add_provider("CUDAExecutionProvider", {})
+    with pytest.raises(NotImplementedError, match="selection delegate"):
+        compat.SessionOptions().set_provider_selection_policy_delegate(lambda *_: [])
+
+
+# --- settings that reach ONNX Runtime, as the official binding's do -----------------------------
+
+
+def traced_options(text: str) -> dict[str, str]:
+    """The fields of ONNX Runtime's "Session Options { ... }" record (logged at info level), which
+    says what the session was made with."""
+    (line,) = [line for line in text.splitlines() if "Session Options {" in line]
+    return dict(re.findall(r"(\w+):(\"[^\"]*\"|[^\s{}]*)", line))
+
+
+def ortbind_log(caplog: pytest.LogCaptureFixture) -> str:
+    ortbind.runtime.flush_logs()
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "ortbind.onnxruntime")
+    caplog.clear()
+    return text
+
+
+TRACED = (
+    "optimized_model_filepath",
+    "use_deterministic_compute",
+    "session_log_severity_level",
+    "graph_optimization_level",
+    "execution_mode",
+    "enable_mem_pattern",
+    "enable_cpu_mem_arena",
+    "enable_profiling",
+    "ep_selection_policy",
+)
+
+
+def test_session_options_reach_onnx_runtime_as_the_official_ones(
+    tmp_path: pathlib.Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def configure(options: Any) -> None:
+        options.log_severity_level = 1  # info: ONNX Runtime then logs what it was given
+        options.use_deterministic_compute = True
+        options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+        options.graph_optimization_level = type(options.graph_optimization_level).ORT_ENABLE_EXTENDED
+        options.enable_mem_pattern = False
+
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG, logger="ortbind.onnxruntime"):
+        make_both(models.mlp(), configure)
+        theirs, ours = traced_options(capfd.readouterr().err), traced_options(ortbind_log(caplog))
+    assert {key: ours[key] for key in TRACED} == {key: theirs[key] for key in TRACED}
+    assert ours["use_deterministic_compute"] == "1" and ours["session_log_severity_level"] == "1"
+    assert ours["optimized_model_filepath"] == f'"{tmp_path / "optimized.onnx"}"'
+
+
+def test_the_optimized_model_is_written_as_the_official_binding_writes_it(tmp_path: pathlib.Path) -> None:
+    x = np.random.default_rng(3).standard_normal((4, 64)).astype(np.float32)
+    for level in ("ORT_ENABLE_ALL", "ORT_ENABLE_BASIC", "ORT_DISABLE_ALL"):
+        written = []
+        for module in (official, compat):
+            options = module.SessionOptions()
+            options.graph_optimization_level = module.GraphOptimizationLevel.__members__[level]
+            options.optimized_model_filepath = str(tmp_path / f"{level}-{module.__name__}.onnx")
+            module.InferenceSession(models.mlp(), options, providers=CPU)
+            written.append(pathlib.Path(options.optimized_model_filepath).read_bytes())
+        assert written[0] == written[1], level
+        run_both(make_both(written[1]), {"x": x})
+
+
+def test_the_optimized_model_with_external_initializers(tmp_path: pathlib.Path) -> None:
+    written = []
+    for module in (official, compat):
+        folder = tmp_path / module.__name__
+        folder.mkdir()
+        options = module.SessionOptions()
+        options.optimized_model_filepath = str(folder / "optimized.onnx")
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", "weights.bin")
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "100")
+        module.InferenceSession(models.mlp(), options, providers=CPU)
+        written.append([(folder / name).read_bytes() for name in ("optimized.onnx", "weights.bin")])
+    assert written[0] == written[1] and len(written[1][1]) > 100
+
+
+def test_deterministic_compute_runs_the_same() -> None:
+    def configure(options: Any) -> None:
+        options.use_deterministic_compute = True
+
+    pair = make_both(models.mlp(), configure)
+    x = np.random.default_rng(4).standard_normal((8, 64)).astype(np.float32)
+    _, first = run_both(pair, {"x": x})
+    _, again = run_both(pair, {"x": x})
+    assert_same(first, again)
+
+
+def test_session_log_severity(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    def verbose(options: Any) -> None:
+        options.log_severity_level = 0
+
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG, logger="ortbind.onnxruntime"):
+        make_both(models.mlp())  # the default: the environment's level, warning
+        assert "Initializing session." not in capfd.readouterr().err
+        assert "Initializing session." not in ortbind_log(caplog)
+        make_both(models.mlp(), verbose)
+        assert "Initializing session." in capfd.readouterr().err
+        assert "Initializing session." in ortbind_log(caplog)
+    for severity in (5, -2):
+        for module in (official, compat):
+            options = module.SessionOptions()
+            options.log_severity_level = severity
+            with pytest.raises(RuntimeError):
+                module.InferenceSession(models.mlp(), options, providers=CPU)
+
+
+def test_the_default_logger_severity_is_the_environments(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG, logger="ortbind.onnxruntime"):
+        try:
+            for module in (official, compat):
+                module.set_default_logger_severity(1)
+            assert ortbind.Env.default().log_level == "info"
+            make_both(models.mlp())
+            assert "Initializing session." in capfd.readouterr().err
+            assert "Initializing session." in ortbind_log(caplog)
+        finally:
+            for module in (official, compat):
+                module.set_default_logger_severity(2)
+        assert ortbind.Env.default().log_level == "warning"
+        make_both(models.mlp())
+        assert "Initializing session." not in capfd.readouterr().err
+        assert "Initializing session." not in ortbind_log(caplog)
+
+
+def test_run_options_logid_is_the_runs_tag(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    def verbose(options: Any) -> None:
+        options.log_severity_level = 0  # the session logs each run's tag at info level
+
+    pair = make_both(models.mlp(), verbose)
+    x = np.ones((1, 64), np.float32)
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG, logger="ortbind.onnxruntime"):
+        for session, module in zip(pair, (official, compat), strict=True):
+            options = module.RunOptions()
+            options.logid = "request-17"
+            options.log_severity_level = 3
+            session.run(None, {"x": x}, options)
+        assert "Running with tag: request-17" in capfd.readouterr().err
+        assert "Running with tag: request-17" in ortbind_log(caplog)
+        binding = pair[1].io_binding()
+        binding.bind_cpu_input("x", x)
+        binding.bind_output("probs")
+        options = compat.RunOptions()
+        options.logid = "bound-9"
+        pair[1].run_with_iobinding(binding, options)
+        assert "Running with tag: bound-9" in ortbind_log(caplog)
+
+
+def test_a_run_log_severity_out_of_range_fails_as_in_the_official_binding() -> None:
+    pair = make_both(models.mlp())
+    x = np.ones((1, 64), np.float32)
+    for severity in (5, -2):
+        errors = []
+        for session, module in zip(pair, (official, compat), strict=True):
+            options = module.RunOptions()
+            options.log_severity_level = severity
+            errors.append(failure(session.run, None, {"x": x}, options))
+        assert type(errors[1]).__name__ == type(errors[0]).__name__ == "Fail"
+        assert str(errors[1]).startswith("[ONNXRuntimeError] : 1 : FAIL : ")
+
+
+def test_run_config_entries_reach_onnx_runtime() -> None:
+    pair = make_both(models.mlp())
+    x = np.ones((1, 64), np.float32)
+    for value, refused in (("cpu:0", False), ("gpu:0", True), ("bogus", True)):
+        outcomes = []
+        for session, module in zip(pair, (official, compat), strict=True):
+            options = module.RunOptions()
+            options.add_run_config_entry("memory.enable_memory_arena_shrinkage", value)
+            outcomes.append(
+                failure(session.run, None, {"x": x}, options) if refused else session.run(None, {"x": x}, options)
+            )
+        if refused:
+            assert isinstance(outcomes[1], compat.InvalidArgument) and str(outcomes[1]) == str(outcomes[0])
+        else:
+            assert_same(outcomes[0], outcomes[1])
+
+
+def test_the_load_cancellation_flag_stops_sessions_being_made() -> None:
+    for module in (official, compat):
+        options = module.SessionOptions()
+        options.set_load_cancellation_flag(True)
+        with pytest.raises(module.capi.onnxruntime_pybind11_state.ModelLoadCanceled, match="MODEL_LOAD_CANCELED"):
+            module.InferenceSession(models.mlp(), options, providers=CPU)
+        options.set_load_cancellation_flag(False)
+        module.InferenceSession(models.mlp(), options, providers=CPU)
+    options = compat.SessionOptions()
+    options.set_load_cancellation_flag(True)
+    with pytest.raises(ortbind.Cancelled):
+        compat.InferenceSession(models.mlp(), pickle.loads(pickle.dumps(options)), providers=CPU)
 
 
 def test_add_initializer_replaces_the_model_initializer() -> None:

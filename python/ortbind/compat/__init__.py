@@ -16,6 +16,24 @@ from __future__ import annotations
 
 from ..runtime import RUNTIME_VERSION
 from . import capi
+from .compiler import ModelCompiler
+from .devices import (
+    OrtEpAssignedNode,
+    OrtEpAssignedSubgraph,
+    OrtEpDevice,
+    OrtHardwareDevice,
+    get_ep_devices,
+    register_execution_provider_library,
+    unregister_execution_provider_library,
+)
+from .enums import (
+    ExecutionMode,
+    ExecutionOrder,
+    GraphOptimizationLevel,
+    OrtCompileApiFlags,
+    OrtExecutionProviderDevicePolicy,
+    OrtHardwareDeviceType,
+)
 from .errors import (
     DeviceReset,
     EngineError,
@@ -36,7 +54,7 @@ from .errors import (
 from .install import install, installed, uninstall
 from .iobinding import IOBinding
 from .nodeargs import ModelMetadata, NodeArg
-from .options import ExecutionMode, ExecutionOrder, GraphOptimizationLevel, LoraAdapter, RunOptions, SessionOptions
+from .options import LoraAdapter, RunOptions, SessionOptions
 from .ortvalue import OrtDevice, OrtDeviceVendorId, OrtValue
 from .runtime import (
     disable_telemetry_events,
@@ -70,6 +88,7 @@ __all__ = [
     "InvalidGraph",
     "InvalidProtobuf",
     "LoraAdapter",
+    "ModelCompiler",
     "ModelLoadCanceled",
     "ModelLoaded",
     "ModelMetadata",
@@ -79,8 +98,15 @@ __all__ = [
     "NodeArg",
     "NotFound",
     "NotImplemented",
+    "OrtCompileApiFlags",
     "OrtDevice",
     "OrtDeviceVendorId",
+    "OrtEpAssignedNode",
+    "OrtEpAssignedSubgraph",
+    "OrtEpDevice",
+    "OrtExecutionProviderDevicePolicy",
+    "OrtHardwareDevice",
+    "OrtHardwareDeviceType",
     "OrtValue",
     "RunOptions",
     "RuntimeException",
@@ -94,12 +120,15 @@ __all__ = [
     "get_available_providers",
     "get_build_info",
     "get_device",
+    "get_ep_devices",
     "get_version_string",
     "has_collective_ops",
     "install",
     "installed",
     "preload_dlls",
+    "register_execution_provider_library",
     "set_default_logger_severity",
     "set_default_logger_verbosity",
     "uninstall",
+    "unregister_execution_provider_library",
 ]

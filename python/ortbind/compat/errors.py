@@ -66,6 +66,11 @@ class Terminated(Fail, Cancelled):
     """A run stopped by ``RunOptions.terminate`` (the official binding's ``Fail``)."""
 
 
+class LoadCanceled(ModelLoadCanceled, Cancelled):
+    """A session whose loading ``SessionOptions.set_load_cancellation_flag(True)`` stopped (the
+    official binding's ``ModelLoadCanceled``)."""
+
+
 class TimedOut(Fail, RunTimeout):
     """A run stopped by ``RunOptions.timeout``, compat's addition: a ``Fail`` as a terminated run
     is, and ortbind's ``RunTimeout`` (a ``TimeoutError``)."""
@@ -104,10 +109,10 @@ def unprefixed(message: str) -> str:
 
 
 def worded(error: Error) -> Error:
-    """An ONNX Runtime error ortbind raised, with the official binding's prefix; other errors as
-    they are."""
+    """An ONNX Runtime error ortbind raised, with the official binding's prefix; other errors, and
+    those worded already, as they are."""
     code = getattr(error, "code", None)
-    if not isinstance(code, int):
+    if not isinstance(code, int) or _PREFIX.match(str(error)):
         return error
     again = type(error)(ort_message(code, str(error)))
     # The instance keeps its code, as _core sets it, since the class may be the base one.
@@ -124,6 +129,7 @@ __all__ = [
     "InvalidGraph",
     "InvalidProtobuf",
     "ListConversionError",
+    "LoadCanceled",
     "MissingInputsError",
     "ModelLoadCanceled",
     "ModelLoaded",

@@ -141,8 +141,8 @@ class IOBinding:
         names = list(self._outputs)
         out = {name: array for name, array in self._outputs.items() if array is not None}
         owner = self._owner
-        arguments = run_options.run_arguments() if run_options is not None else {}
         try:
+            arguments = run_options.run_arguments() if run_options is not None else {}
             result = owner._sess.run(self._inputs, names, out=out or None, **arguments)
         except Error as error:
             text = owner._refusal_text(error, self._inputs, names, run_options)

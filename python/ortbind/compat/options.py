@@ -1,61 +1,49 @@
-"""``SessionOptions``, ``RunOptions``, ``LoraAdapter`` and the enums they take, as plain Python objects.
+"""``SessionOptions``, ``RunOptions`` and ``LoraAdapter``, as plain Python objects.
 
 ``SessionOptions`` keeps the official binding's attributes and defaults and turns them into
-:class:`ortbind.Session` arguments when a session is made (:meth:`SessionOptions.session_arguments`).
-Settings that only tune logging, scheduling or memory reuse and that ortbind's core cannot pass on
-(``log_severity_level``, ``log_verbosity_level``, ``logid``, ``execution_order``, ``enable_mem_reuse``)
-are kept and not applied: they change no number. Settings that ortbind's core cannot apply and that
-would change what a session does (``optimized_model_filepath``, ``use_deterministic_compute``,
-``add_free_dimension_override_by_denotation``, global thread pools) are refused when the session is
-made, with ``NotImplemented`` naming the setting, never ignored.
+:class:`ortbind.Session` arguments when a session is made (:meth:`SessionOptions.session_arguments`,
+and :meth:`SessionOptions.providers` for what ``add_provider``, ``add_provider_for_devices`` and
+``set_provider_selection_policy`` chose). ``log_severity_level`` is the session's ``log_level``
+(0 verbose to 4 fatal; -1 leaves the environment's), ``optimized_model_filepath`` its
+``optimized_model`` and ``use_deterministic_compute`` its ``deterministic``. Settings that only tune
+logging or memory reuse and that ortbind's core cannot pass on (``log_verbosity_level``, which only
+debug builds of ONNX Runtime read, ``logid``, ``execution_order``, ``enable_mem_reuse``) are kept
+and not applied: they change no number. Settings that ortbind's core cannot apply and that would
+change what a session does (``add_free_dimension_override_by_denotation``, global thread pools, a
+selection policy delegate) are refused with ``NotImplemented`` naming the setting, never ignored.
 
-``RunOptions`` carries what ortbind adds to a run: ``terminate`` stops the runs that use it from any
-thread (between two nodes), and ``timeout`` (seconds, compat's addition) limits each run.
+``RunOptions`` applies ``logid`` (the run's tag in ONNX Runtime's log), ``log_severity_level`` and
+the run config entries, and carries what ortbind adds to a run: ``terminate`` stops the runs that
+use it from any thread (between two nodes), and ``timeout`` (seconds, compat's addition) limits each
+run.
 """
 
 from __future__ import annotations
 
-import enum
 import operator
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import numpy as np
 
 from .. import _core
 from ..errors import NotImplementedInRuntime
+from ..runtime import FEATURES, Device
 from ..weights import LoraAdapter as _NativeAdapter
-from .errors import OrtRuntimeError
+from .devices import OrtEpDevice
+from .enums import (
+    LOG_SEVERITIES,
+    ExecutionMode,
+    ExecutionOrder,
+    GraphOptimizationLevel,
+    OrtExecutionProviderDevicePolicy,
+)
+from .errors import Fail, InvalidArgument, OrtRuntimeError, ort_message
+from .providers import check_provider_name
 
 if TYPE_CHECKING:
     from .ortvalue import OrtValue
-
-
-class _OfficialEnum(enum.IntEnum):
-    """An IntEnum whose str() is the official binding's (``GraphOptimizationLevel.ORT_ENABLE_ALL``)."""
-
-    def __str__(self) -> str:
-        return f"{type(self).__name__}.{self.name}"
-
-
-class GraphOptimizationLevel(_OfficialEnum):
-    ORT_DISABLE_ALL = 0
-    ORT_ENABLE_BASIC = 1
-    ORT_ENABLE_EXTENDED = 2
-    ORT_ENABLE_LAYOUT = 3
-    ORT_ENABLE_ALL = 99
-
-
-class ExecutionMode(_OfficialEnum):
-    ORT_SEQUENTIAL = 0
-    ORT_PARALLEL = 1
-
-
-class ExecutionOrder(_OfficialEnum):
-    DEFAULT = 0
-    PRIORITY_BASED = 1
-    MEMORY_EFFICIENT = 2
 
 
 # ortbind's names for the levels. The layout level (extended plus layout changes) has no name of its
@@ -113,11 +101,55 @@ def _missing_entry(owner: str, key: str) -> OrtRuntimeError:
     return OrtRuntimeError(f"{owner} does not have configuration with key: {key}")
 
 
+# The session config entry with which the official binding records which provider runs each node.
+RECORD_ASSIGNMENT = "session.record_ep_graph_assignment_info"
+
+
+def _log_level(severity: int) -> str | None:
+    """An official log severity (0 verbose to 4 fatal, -1 for the default) as ortbind's level name,
+    None for the default; None also for a severity out of range, which the caller refuses."""
+    return LOG_SEVERITIES[severity] if 0 <= severity < len(LOG_SEVERITIES) else None
+
+
+# ortbind's names for the policies (mypy checks them against ortbind.Session's provider_policy=).
+ProviderPolicy = Literal[
+    "default", "prefer_cpu", "prefer_npu", "prefer_gpu", "max_performance", "max_efficiency", "min_overall_power"
+]
+_POLICIES: dict[OrtExecutionProviderDevicePolicy, ProviderPolicy] = {
+    OrtExecutionProviderDevicePolicy.DEFAULT: "default",
+    OrtExecutionProviderDevicePolicy.PREFER_CPU: "prefer_cpu",
+    OrtExecutionProviderDevicePolicy.PREFER_NPU: "prefer_npu",
+    OrtExecutionProviderDevicePolicy.PREFER_GPU: "prefer_gpu",
+    OrtExecutionProviderDevicePolicy.MAX_PERFORMANCE: "max_performance",
+    OrtExecutionProviderDevicePolicy.MAX_EFFICIENCY: "max_efficiency",
+    OrtExecutionProviderDevicePolicy.MIN_OVERALL_POWER: "min_overall_power",
+}
+
+
+def _provider_options(options: Any) -> dict[str, str]:
+    if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in options.items()):
+        raise TypeError(f"provider options must be a dict of str to str, not {options!r}")
+    return dict(options)
+
+
 def _unsupported(what: str) -> NotImplementedInRuntime:
     return NotImplementedInRuntime(
         f"ortbind.compat: {what} is not supported by ortbind's core; the session is not made rather "
         "than made without it"
     )
+
+
+class _LoadCancellation:
+    """The flag ``set_load_cancellation_flag`` sets: a token the sessions being made with these
+    options watch. It pickles as whether it is set."""
+
+    def __init__(self, cancelled: bool = False) -> None:
+        self.token = _core.CancelToken()
+        if cancelled:
+            self.token.cancel()
+
+    def __reduce__(self) -> tuple[type[_LoadCancellation], tuple[bool]]:
+        return _LoadCancellation, (self.token.cancelled,)
 
 
 class SessionOptions:
@@ -150,6 +182,9 @@ class SessionOptions:
         # as the official binding asks its caller to hold the OrtValue.
         self._initializers: dict[str, np.ndarray[Any, Any]] = {}
         self._external_data: dict[str, Any] = {}
+        self._providers: list[tuple[str | Device, dict[str, str]]] = []
+        self._policy: ProviderPolicy | None = None
+        self._load_cancellation: _LoadCancellation | None = None
 
     def add_session_config_entry(self, key: str, value: str) -> None:
         self._config[_text(key)] = _text(value)
@@ -188,16 +223,62 @@ class SessionOptions:
             self._external_data[_text(name)] = view[: operator.index(length)]
 
     def has_providers(self) -> bool:
-        return False
+        """Whether providers were added here, or a selection policy set."""
+        return bool(self._providers) or self._policy is not None
 
-    def add_provider(self, *_: Any, **__: Any) -> None:
-        raise _unsupported("SessionOptions.add_provider (plugin execution providers)")
+    def add_provider(self, provider_name: str, provider_options: dict[str, str]) -> None:
+        """Adds a provider by name (a built-in one the runtime has, or a registered plugin's)."""
+        check_provider_name(_text(provider_name))
+        self._providers.append((provider_name, _provider_options(provider_options)))
 
-    def add_provider_for_devices(self, *_: Any, **__: Any) -> None:
-        raise _unsupported("SessionOptions.add_provider_for_devices (plugin execution providers)")
+    def add_provider_for_devices(self, ep_devices: Sequence[OrtEpDevice], provider_options: dict[str, str]) -> None:
+        """Adds the provider of ``ep_devices`` (from ``get_ep_devices()``, all of one provider) for
+        those devices."""
+        devices = list(ep_devices)
+        if not all(isinstance(device, OrtEpDevice) for device in devices):
+            raise TypeError("ep_devices must be OrtEpDevice objects from get_ep_devices()")
+        if not devices:
+            raise InvalidArgument(ort_message(2, "Must provide one or more OrtEpDevice instances."))
+        if len({device.ep_name for device in devices}) != 1:
+            raise InvalidArgument(
+                ort_message(2, "All OrtEpDevice values in ep_devices must have the same execution provider.")
+            )
+        if len(devices) > 1:
+            raise NotImplementedInRuntime(
+                "ortbind.compat: several devices in one add_provider_for_devices call are not supported by "
+                "ortbind's core (it adds a provider for one device at a time)"
+            )
+        self._providers.append((devices[0]._device, _provider_options(provider_options)))
 
-    def set_provider_selection_policy(self, *_: Any, **__: Any) -> None:
-        raise _unsupported("SessionOptions.set_provider_selection_policy (plugin execution providers)")
+    def set_provider_selection_policy(self, policy: OrtExecutionProviderDevicePolicy) -> None:
+        """Lets ONNX Runtime pick the providers among the devices it offers, by ``policy``."""
+        self._policy = _POLICIES[OrtExecutionProviderDevicePolicy(policy)]
+
+    def set_provider_selection_policy_delegate(self, *_: Any, **__: Any) -> None:
+        raise NotImplementedInRuntime(
+            "ortbind.compat: a provider selection delegate (a Python function ONNX Runtime calls to pick "
+            "devices) is not supported by ortbind's core; use set_provider_selection_policy"
+        )
+
+    def set_load_cancellation_flag(self, value: bool) -> None:
+        """``True`` stops sessions being made with these options, from any thread, and refuses
+        later ones (``ModelLoadCanceled``); ``False`` lets later ones be made again."""
+        if _flag(value):
+            if self._load_cancellation is None:
+                self._load_cancellation = _LoadCancellation()
+            self._load_cancellation.token.cancel()
+        elif self._load_cancellation is not None and self._load_cancellation.token.cancelled:
+            # A token stays cancelled: later sessions get a fresh one.
+            self._load_cancellation = _LoadCancellation()
+
+    def load_cancel_token(self) -> _core.CancelToken | None:
+        """The token ``set_load_cancellation_flag`` sets, for ``ortbind.Session``'s ``cancel=``."""
+        return self._load_cancellation.token if self._load_cancellation is not None else None
+
+    def providers(self) -> tuple[list[tuple[str | Device, dict[str, str]]], ProviderPolicy | None]:
+        """The providers added here, as ``ortbind.Session``'s ``providers=`` takes them, and the
+        selection policy's name (None when unset)."""
+        return [(target, dict(options)) for target, options in self._providers], self._policy
 
     def copy(self) -> SessionOptions:
         """An independent copy (what a session reports through ``get_session_options``)."""
@@ -206,14 +287,18 @@ class SessionOptions:
         for name in ("_config", "_free_dimensions", "_denotations", "_initializers", "_external_data"):
             setattr(twin, name, dict(getattr(self, name)))
         twin._custom_op_libraries = list(self._custom_op_libraries)
+        twin._providers = list(self._providers)
         return twin
 
     def session_arguments(self, disabled_optimizers: Sequence[str] = ()) -> dict[str, Any]:
-        """These options as :class:`ortbind.Session` keyword arguments (less ``providers``)."""
-        if self.optimized_model_filepath:
-            raise _unsupported("SessionOptions.optimized_model_filepath (saving the optimized model)")
-        if self.use_deterministic_compute:
-            raise _unsupported("SessionOptions.use_deterministic_compute")
+        """These options as :class:`ortbind.Session` keyword arguments, less the providers
+        (:meth:`providers`)."""
+        log_level = _log_level(self.log_severity_level)
+        if log_level is None and self.log_severity_level != -1:
+            raise OrtRuntimeError(
+                "SessionOptions.log_severity_level must be 0 (verbose) to 4 (fatal), or -1 for the default; "
+                f"got {self.log_severity_level}"
+            )
         if self._denotations:
             raise _unsupported("SessionOptions.add_free_dimension_override_by_denotation")
         if not self.use_per_session_threads:
@@ -221,6 +306,9 @@ class SessionOptions:
                 "SessionOptions.use_per_session_threads = False (use an ortbind.Env with global_thread_pools)"
             )
         config = dict(self._config)
+        if FEATURES["node_assignment"].available:
+            # ortbind's core records it for every session: given twice, ONNX Runtime warns.
+            config.pop(RECORD_ASSIGNMENT, None)
         if disabled_optimizers:
             config["optimization.disable_specified_optimizers"] = ",".join(disabled_optimizers)
         arguments: dict[str, Any] = {
@@ -238,6 +326,9 @@ class SessionOptions:
             "external_data": dict(self._external_data) or None,
             "cpu_arena": None if self.enable_cpu_mem_arena else False,
             "memory_pattern": None if self.enable_mem_pattern else False,
+            "optimized_model": self.optimized_model_filepath or None,
+            "deterministic": True if self.use_deterministic_compute else None,
+            "log_level": log_level,
         }
         arguments.update((key, value) for key, value in optional.items() if value is not None)
         return arguments
@@ -263,8 +354,10 @@ class RunOptions:
     ``terminate = True`` stops every run using these options, in flight or later, between two nodes,
     from any thread (the run raises :class:`~ortbind.compat.errors.Terminated`, a ``Fail``);
     ``terminate = False`` lets later runs go again. ``timeout`` (seconds, or None) stops each run
-    that takes longer with :class:`~ortbind.compat.errors.TimedOut`. Run config entries and the log
-    settings are kept and not applied (ortbind's core takes none per run).
+    that takes longer with :class:`~ortbind.compat.errors.TimedOut`. ``logid`` is the run's tag in
+    ONNX Runtime's log, ``log_severity_level`` its log level (-1: the session's), and the run config
+    entries reach ONNX Runtime; ``log_verbosity_level`` (read by debug builds only) and
+    ``only_execute_path_to_fetches`` are kept and not applied.
     """
 
     log_severity_level = _Setting(operator.index, -1)
@@ -309,7 +402,23 @@ class RunOptions:
 
     def run_arguments(self) -> dict[str, Any]:
         """These options as arguments of ``ortbind.Session.run``."""
-        return {"cancel": self._token, "timeout": self.timeout, "adapters": self._adapters or None}
+        arguments: dict[str, Any] = {"cancel": self._token, "timeout": self.timeout, "adapters": self._adapters or None}
+        if self.logid:
+            arguments["tag"] = self.logid
+        if self.log_severity_level != -1:
+            level = _log_level(self.log_severity_level)
+            if level is None:
+                raise Fail(
+                    ort_message(
+                        1,
+                        "RunOptions.log_severity_level must be 0 (verbose) to 4 (fatal), or -1 for the "
+                        f"session's; got {self.log_severity_level}",
+                    )
+                )
+            arguments["log_level"] = level
+        if self._config:
+            arguments["run_config"] = dict(self._config)
+        return arguments
 
 
 _RUN_DEFAULTS = _defaults(RunOptions)

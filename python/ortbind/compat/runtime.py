@@ -1,22 +1,25 @@
 """The official binding's module functions: providers, device, versions, logging, telemetry.
 
 They report the runtime ortbind loaded (the ``onnxruntime`` wheel's ``libonnxruntime.so``). The
-default logger's severity and verbosity are kept and not applied: ortbind's one environment takes
-its log level when it is made (``ortbind.Env(log_level=...)``), and they change no number.
-Telemetry is off on Linux builds of ONNX Runtime; the switches are no-ops, as there. There is no
-CUDA library to preload on the CPU, so ``preload_dlls`` does nothing, as the official binding's does
-without CUDA.
+default logger's severity is the level of ortbind's default environment
+(``ortbind.Env.default().set_log_level``), which sessions made afterwards log at; ONNX Runtime's
+records reach Python's ``logging`` as the logger ``ortbind.onnxruntime``. The verbosity, which only
+debug builds of ONNX Runtime read, is kept and not applied. Telemetry is off on Linux builds of
+ONNX Runtime; the switches are no-ops, as there. There is no CUDA library to preload on the CPU, so
+``preload_dlls`` does nothing, as the official binding's does without CUDA.
 """
 
 from __future__ import annotations
 
 import operator
 
+from .._core import Env
 from ..runtime import RUNTIME_VERSION, available_providers
+from .enums import LOG_SEVERITIES
 from .errors import OrtRuntimeError
 from .providers import ALL_PROVIDERS
 
-_logger = {"severity": 2, "verbosity": 0}
+_logger = {"verbosity": 0}
 
 
 def get_available_providers() -> list[str]:
@@ -49,7 +52,7 @@ def set_default_logger_severity(severity: int) -> None:
         raise OrtRuntimeError(
             "Invalid logging severity. 0:Verbose, 1:Info, 2:Warning, 3:Error, 4:Fatal (given " + str(value) + ")"
         )
-    _logger["severity"] = value
+    Env.default().set_log_level(LOG_SEVERITIES[value])
 
 
 def set_default_logger_verbosity(verbosity: int) -> None:

@@ -18,6 +18,7 @@ import functools
 import os
 import threading
 import traceback
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -27,11 +28,14 @@ import numpy as np
 from .. import _core
 from ..contracts import Contract, TensorContract
 from ..errors import Error
-from ..runtime import available_providers
+from ..runtime import FEATURES, available_providers
 from ..session import Session as _NativeSession
 from ..session import ValueSpec
 from . import feeds as _feeds
+from .devices import OrtEpAssignedNode, OrtEpAssignedSubgraph
 from .errors import (
+    Fail,
+    LoadCanceled,
     OrtRuntimeError,
     ProvidersError,
     Terminated,
@@ -42,9 +46,9 @@ from .errors import (
 )
 from .iobinding import IOBinding
 from .nodeargs import ModelMetadata, NodeArg
-from .options import RunOptions, SessionOptions
+from .options import RECORD_ASSIGNMENT, RunOptions, SessionOptions
 from .ortvalue import OrtValue
-from .providers import CPU, check_and_normalize_provider_args, register
+from .providers import CPU, assigned, check_and_normalize_provider_args, register, register_chosen
 
 Callback = Callable[[list[Any], Any, str], None]
 
@@ -77,6 +81,7 @@ class Session:
 
     _sess: _NativeSession
     _providers: list[str]
+    _providers_given: bool  # whether providers= named any (else the options chose them)
     _provider_options: dict[str, dict[str, str]]
     _run: Callable[..., Any]
     _strings: bool
@@ -193,6 +198,28 @@ class Session:
 
     def get_provider_options(self) -> dict[str, dict[str, str]]:
         return self._provider_options
+
+    def get_provider_graph_assignment_info(self) -> list[OrtEpAssignedSubgraph]:
+        """Which provider runs each node of the optimized graph, for a session whose options set
+        the config entry ``session.record_ep_graph_assignment_info`` to ``"1"``, as in the
+        official binding."""
+        options = self._options_used
+        if options is None or options._config.get(RECORD_ASSIGNMENT) != "1":
+            raise Fail(
+                ort_message(
+                    1,
+                    f"Session configuration entry '{RECORD_ASSIGNMENT}' must be set to \"1\" to retrieve EP graph "
+                    "assignment information.",
+                )
+            )
+        try:
+            assignment = self._sess.node_assignment()
+        except Error as error:
+            raise worded(error) from None
+        return [
+            OrtEpAssignedSubgraph(provider, [OrtEpAssignedNode(*node) for node in nodes])
+            for provider, nodes in assignment
+        ]
 
     def disable_fallback(self) -> None:
         self._enable_fallback = False
@@ -448,14 +475,37 @@ class InferenceSession(Session):
     ) -> None:
         available = available_providers()
         names, options = check_and_normalize_provider_args(providers, provider_options, available)
-        registered = register(names, options, available)
         session_options = self._sess_options_initial
-        arguments = (session_options or _DEFAULT_OPTIONS).session_arguments(self._disabled_optimizers)
+        chosen, policy = session_options.providers() if session_options is not None else ([], None)
+        if names:
+            if chosen or policy is not None:
+                warnings.warn(
+                    "Specified 'providers'/'provider_options' when creating InferenceSession but SessionOptions has "
+                    "already been configured with providers. InferenceSession will only use the providers "
+                    "passed to InferenceSession().",
+                    stacklevel=3,
+                )
+            registered, policy = register(names, options, available), None
+        else:
+            registered = register_chosen(chosen)
+        self._providers_given = bool(names)
+        used = session_options or _DEFAULT_OPTIONS
+        arguments = used.session_arguments(self._disabled_optimizers)
         model: Any = self._model_path if self._model_path is not None else self._model_bytes
         try:
-            native = _NativeSession(model, providers=registered.native or None, **arguments)
+            native = _NativeSession(
+                model,
+                cancel=used.load_cancel_token(),
+                providers=registered.native or None,
+                provider_policy=policy,
+                **arguments,
+            )
+        except _core.Cancelled:
+            raise LoadCanceled(ort_message(12, "Graph loading canceled due to user request.")) from None
         except Error as error:
             raise worded(error) from None
+        if policy is not None:
+            registered = assigned(native.node_assignment() if FEATURES["node_assignment"].available else [])
         self._providers = registered.names
         self._provider_options = registered.options
         self._bind_session(native, session_options)
@@ -471,11 +521,12 @@ class InferenceSession(Session):
     # A session pickles as what made it, and is made again where it is unpickled (the official
     # binding's cannot be pickled). A subclass with its own __getstate__/__setstate__ keeps them.
     def __getstate__(self) -> dict[str, Any]:
+        # Providers the options chose are chosen again from them where the session is made again.
         providers = [(name, self._provider_options.get(name, {})) for name in self._providers]
         return {
             "path_or_bytes": self._model_path if self._model_path is not None else bytes(self._model_bytes or b""),
             "sess_options": self._sess_options_initial,
-            "providers": providers,
+            "providers": providers if self._providers_given else None,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:

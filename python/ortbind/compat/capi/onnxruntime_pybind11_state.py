@@ -4,6 +4,23 @@ args and metadata, and the module functions."""
 
 from __future__ import annotations
 
+from ..devices import (
+    OrtEpAssignedNode,
+    OrtEpAssignedSubgraph,
+    OrtEpDevice,
+    OrtHardwareDevice,
+    get_ep_devices,
+    register_execution_provider_library,
+    unregister_execution_provider_library,
+)
+from ..enums import (
+    ExecutionMode,
+    ExecutionOrder,
+    GraphOptimizationLevel,
+    OrtCompileApiFlags,
+    OrtExecutionProviderDevicePolicy,
+    OrtHardwareDeviceType,
+)
 from ..errors import (
     DeviceReset,
     EngineError,
@@ -22,7 +39,7 @@ from ..errors import (
     RuntimeException,
 )
 from ..nodeargs import ModelMetadata, NodeArg
-from ..options import ExecutionMode, ExecutionOrder, GraphOptimizationLevel, LoraAdapter, RunOptions, SessionOptions
+from ..options import LoraAdapter, RunOptions, SessionOptions
 from ..ortvalue import OrtDevice, OrtValue
 from ..runtime import (
     disable_telemetry_events,
@@ -63,7 +80,14 @@ __all__ = [
     "NodeArg",
     "NotFound",
     "NotImplemented",
+    "OrtCompileApiFlags",
     "OrtDevice",
+    "OrtEpAssignedNode",
+    "OrtEpAssignedSubgraph",
+    "OrtEpDevice",
+    "OrtExecutionProviderDevicePolicy",
+    "OrtHardwareDevice",
+    "OrtHardwareDeviceType",
     "OrtValue",
     "RunOptions",
     "RuntimeException",
@@ -75,8 +99,11 @@ __all__ = [
     "get_build_info",
     "get_default_session_options",
     "get_device",
+    "get_ep_devices",
     "get_version_string",
     "has_collective_ops",
+    "register_execution_provider_library",
     "set_default_logger_severity",
     "set_default_logger_verbosity",
+    "unregister_execution_provider_library",
 ]
