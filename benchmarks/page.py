@@ -22,6 +22,8 @@ from typing import Any
 
 from ortbind._bench import report
 
+from . import threads
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "page_template.md"
 DOCS = ROOT / "docs"
@@ -69,6 +71,7 @@ def render_page(results: dict[str, Any], images: str, charts: dict[str, str]) ->
         "io_chart": chart("io.png"),
         "details": report.details_table(results),
         "threads": _section(results, "threads", report.threads_section),
+        "free_threading": _section(results, "free_threading", lambda result: threads.section(result["runs"])),
         "memory": _section(results, "memory", report.memory_section),
         "dask": _section(results, "dask", report.dask_section),
         "batching": _section(results, "batching", report.batching_section),
