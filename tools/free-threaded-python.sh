@@ -17,8 +17,12 @@
 #                              <cache>/<version>t, e.g. 3.13.5t, and its interpreter is bin/python3.13t
 #   ORTBIND_DEBIAN_MIRROR      the Debian mirror, where the system's apt sources name none
 #
-# Usage: free-threaded-python.sh   (progress on stderr, the interpreter's path on stdout)
+# Usage: free-threaded-python.sh [--find]   (progress on stderr, the interpreter's path on stdout)
+#   --find   builds nothing: prints the interpreter where one is built (or named), else fails saying so
 set -euo pipefail
+
+find_only=
+[[ ${1:-} == --find ]] && find_only=1
 
 series=3.13
 suite=trixie
@@ -55,6 +59,7 @@ find_built() {
 }
 
 find_built && exit 0
+[[ -z $find_only ]] || fail "no free-threaded CPython $series built in $cache yet (tools/free-threaded-python.sh or make build-ft builds one)"
 
 # One build at a time: a second caller waits for the first and then finds its result.
 mkdir -p "$cache"
