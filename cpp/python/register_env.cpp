@@ -5,6 +5,21 @@
 #include "stop/gil_released.hpp"
 
 namespace ortbind {
+namespace {
+
+Env make_env(const std::string& log_level, const std::string& log_id, bool global_thread_pools, int intra_op_threads,
+             int inter_op_threads) {
+  if (!global_thread_pools && (intra_op_threads != 0 || inter_op_threads != 0)) {
+    fail(Problem::Value,
+         "intra_op_threads and inter_op_threads of an Env size its global thread pools; "
+         "pass global_thread_pools=True, or give the thread counts to each Session");
+  }
+  EnvSettings settings{parse_level(log_level), log_id, global_thread_pools, intra_op_threads, inter_op_threads};
+  py::gil_scoped_release release;
+  return Env{acquire_env(settings)};
+}
+
+}  // namespace
 
 void register_env(py::module_& m) {
   py::class_<Env>(
@@ -20,18 +35,7 @@ the default environment, created on first use and kept for the life of the proce
 ``EnvError`` says which settings are live. Every session holds its environment, so an Env never
 dies under a session.
 )doc")
-      .def(py::init([](const std::string& log_level, const std::string& log_id, bool global_thread_pools,
-                       int intra_op_threads, int inter_op_threads) {
-             if (!global_thread_pools && (intra_op_threads != 0 || inter_op_threads != 0)) {
-               fail(Problem::Value,
-                    "intra_op_threads and inter_op_threads of an Env size its global thread pools; "
-                    "pass global_thread_pools=True, or give the thread counts to each Session");
-             }
-             EnvSettings settings{parse_level(log_level), log_id, global_thread_pools, intra_op_threads,
-                                  inter_op_threads};
-             py::gil_scoped_release release;
-             return Env{acquire_env(settings)};
-           }),
+      .def(py::init(&make_env),
            py::kw_only(), py::arg("log_level") = "warning", py::arg("log_id") = "ortbind",
            py::arg("global_thread_pools") = false, py::arg("intra_op_threads") = 0, py::arg("inter_op_threads") = 0,
            "__init__(self, *, log_level='warning', log_id='ortbind', global_thread_pools=False, intra_op_threads=0, "

@@ -90,26 +90,28 @@ bool has_dlpack(py::handle obj) {
   return !PyArray_Check(obj.ptr()) && PyObject_HasAttrString(obj.ptr(), "__dlpack__") == 1;
 }
 
-py::object dlpack_view(py::handle obj, ONNXTensorElementDataType element, const std::string& what) {
-  py::object method = py::getattr(obj, "__dlpack__", py::none());
-  if (method.is_none()) return {};
-  // The device first, as the protocol asks: a tensor elsewhere is refused before it is exported.
-  py::object device_method = py::getattr(obj, "__dlpack_device__", py::none());
-  if (!device_method.is_none()) {
-    py::tuple device = device_method();
-    if (device.size() != 2)
-      fail(Problem::Kind, what + " (a " + type_name(obj) + "): __dlpack_device__ returned no (type, id) pair");
-    const dlpack::Device where{device[0].cast<int32_t>(), device[1].cast<int32_t>()};
-    if (where.device_type != dlpack::kCPU) refuse_device(what, obj, where);
-  }
+namespace {
 
-  // Until the capsule is renamed below, the producer's capsule destructor still owns the tensor:
-  // every refusal up to there leaves it to that destructor.
-  py::object capsule = export_capsule(obj, method, what);
+// The device first, as the protocol asks: a tensor elsewhere is refused before it is exported.
+void check_device(py::handle obj, const std::string& what) {
+  py::object device_method = py::getattr(obj, "__dlpack_device__", py::none());
+  if (device_method.is_none()) return;
+  py::tuple device = device_method();
+  if (device.size() != 2)
+    fail(Problem::Kind, what + " (a " + type_name(obj) + "): __dlpack_device__ returned no (type, id) pair");
+  const dlpack::Device where{device[0].cast<int32_t>(), device[1].cast<int32_t>()};
+  if (where.device_type != dlpack::kCPU) refuse_device(what, obj, where);
+}
+
+// The managed tensor inside a producer's capsule, which still owns it.
+struct Opened {
   void* managed = nullptr;
   dlpack::Tensor* tensor = nullptr;
   bool versioned = false;
   bool read_only = false;
+};
+
+Opened open_capsule(py::handle capsule, py::handle obj, const std::string& what) {
   if (PyCapsule_IsValid(capsule.ptr(), dlpack::kVersionedName)) {
     auto* m = static_cast<dlpack::ManagedTensorVersioned*>(PyCapsule_GetPointer(capsule.ptr(), dlpack::kVersionedName));
     // Past the version, a newer major version may lay the struct out otherwise: nothing else is read.
@@ -117,77 +119,102 @@ py::object dlpack_view(py::handle obj, ONNXTensorElementDataType element, const 
       fail(Problem::Value, what + " (a " + type_name(obj) + ") comes as DLPack " + std::to_string(m->version.major) +
                                "." + std::to_string(m->version.minor) + ", which ortbind cannot read (it reads " +
                                std::to_string(dlpack::kMajor) + ".x)");
-    managed = m;
-    tensor = &m->dl_tensor;
-    versioned = true;
-    read_only = (m->flags & dlpack::kFlagReadOnly) != 0;
-  } else if (PyCapsule_IsValid(capsule.ptr(), dlpack::kLegacyName)) {
-    auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), dlpack::kLegacyName));
-    managed = m;
-    tensor = &m->dl_tensor;
-  } else {
-    fail(Problem::Kind, what + " (a " + type_name(obj) + "): __dlpack__ returned a " + type_name(capsule) +
-                            ", not an unused DLPack capsule");
+    return {m, &m->dl_tensor, true, (m->flags & dlpack::kFlagReadOnly) != 0};
   }
+  if (PyCapsule_IsValid(capsule.ptr(), dlpack::kLegacyName)) {
+    auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), dlpack::kLegacyName));
+    return {m, &m->dl_tensor, false, false};
+  }
+  fail(Problem::Kind, what + " (a " + type_name(obj) + "): __dlpack__ returned a " + type_name(capsule) +
+                          ", not an unused DLPack capsule");
+}
 
-  if (tensor->device.device_type != dlpack::kCPU) refuse_device(what, obj, tensor->device);
+// The same rules as for numpy inputs: the element type the model declares, never a cast.
+void check_element(const dlpack::Tensor& tensor, ONNXTensorElementDataType element, py::handle obj,
+                   const std::string& what) {
+  if (tensor.device.device_type != dlpack::kCPU) refuse_device(what, obj, tensor.device);
   if (static_cast<size_t>(element) >= kElements.size())
     fail(Problem::DType, what + " has element type " + std::to_string(element) + ", which ortbind does not know");
   const ElementInfo& wanted = kElements[static_cast<size_t>(element)];
-  const dlpack::DataType& given = tensor->dtype;
+  const dlpack::DataType& given = tensor.dtype;
   if (wanted.dlpack < 0)
     fail(Problem::DType, what + " is " + wanted.name + ", which DLPack does not lay out as ONNX Runtime does; give " +
                              "it as a numpy array");
   if (given.lanes != 1 || given.code != wanted.dlpack || given.bits != wanted.bits)
     fail(Problem::DType, what + " expects " + wanted.name + ", got a " + type_name(obj) + " of " +
                              data_type_name(given) + " (through DLPack); convert it yourself: ortbind never casts");
-  if (tensor->ndim < 0 || tensor->ndim > NPY_MAXDIMS)
-    fail(Problem::Value, what + " has " + std::to_string(tensor->ndim) + " dims, more than numpy allows");
-  const int ndim = tensor->ndim;
-  std::array<npy_intp, NPY_MAXDIMS> shape{};
-  std::array<npy_intp, NPY_MAXDIMS> strides{};
-  npy_intp count = 1;
-  PyArray_Descr* descr = numpy_descr(element, what);
-  const npy_intp item = PyDataType_ELSIZE(descr);
-  for (int i = 0; i < ndim; ++i) {
-    if (tensor->shape[i] < 0)
-      fail(Problem::Value, what + " has a negative dim in its DLPack shape: " + std::to_string(tensor->shape[i]));
-    shape[static_cast<size_t>(i)] = static_cast<npy_intp>(tensor->shape[i]);
-    // DLPack counts strides in elements, numpy in bytes; none given means compact row-major.
-    if (tensor->strides != nullptr) strides[static_cast<size_t>(i)] = static_cast<npy_intp>(tensor->strides[i]) * item;
-    count *= shape[static_cast<size_t>(i)];
-  }
-  if (count == 0) {
-    // No buffer to share; the producer's capsule destructor deletes its tensor as it goes.
-    Py_INCREF(descr);  // steals it
-    PyObject* empty = PyArray_Empty(ndim, shape.data(), descr, 0);
-    if (empty == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(empty);
-  }
-  if (tensor->data == nullptr) fail(Problem::Value, what + " (a " + type_name(obj) + ") has no data pointer");
-  char* data = static_cast<char*>(tensor->data) + tensor->byte_offset;
+  if (tensor.ndim < 0 || tensor.ndim > NPY_MAXDIMS)
+    fail(Problem::Value, what + " has " + std::to_string(tensor.ndim) + " dims, more than numpy allows");
+}
 
-  // The tensor is ours from here: renamed, the producer's capsule leaves it to `owner`, whose
-  // destructor calls the producer's deleter once the array below is gone.
-  PyCapsule_SetName(capsule.ptr(), versioned ? dlpack::kUsedVersionedName : dlpack::kUsedLegacyName);
-  PyObject* owner = PyCapsule_New(managed, versioned ? kOwnerVersioned : kOwnerLegacy,
-                                  versioned ? release_owned_versioned : release_owned_legacy);
+struct Layout {
+  std::array<npy_intp, NPY_MAXDIMS> shape{};
+  std::array<npy_intp, NPY_MAXDIMS> strides{};  // bytes; unused where the tensor gives none
+  npy_intp count = 1;
+};
+
+Layout layout_of(const dlpack::Tensor& tensor, npy_intp item, const std::string& what) {
+  Layout layout;
+  for (int i = 0; i < tensor.ndim; ++i) {
+    if (tensor.shape[i] < 0)
+      fail(Problem::Value, what + " has a negative dim in its DLPack shape: " + std::to_string(tensor.shape[i]));
+    const auto k = static_cast<size_t>(i);
+    layout.shape[k] = static_cast<npy_intp>(tensor.shape[i]);
+    // DLPack counts strides in elements, numpy in bytes; none given means compact row-major.
+    if (tensor.strides != nullptr) layout.strides[k] = static_cast<npy_intp>(tensor.strides[i]) * item;
+    layout.count *= layout.shape[k];
+  }
+  return layout;
+}
+
+// Takes the tensor over from the producer's capsule: renamed, that capsule leaves it to `owner`,
+// whose destructor calls the producer's deleter once the array over it is gone.
+py::object adopt(py::handle capsule, const Opened& opened, PyArray_Descr* descr, Layout& layout) {
+  char* data = static_cast<char*>(opened.tensor->data) + opened.tensor->byte_offset;
+  PyCapsule_SetName(capsule.ptr(), opened.versioned ? dlpack::kUsedVersionedName : dlpack::kUsedLegacyName);
+  PyObject* owner = PyCapsule_New(opened.managed, opened.versioned ? kOwnerVersioned : kOwnerLegacy,
+                                  opened.versioned ? release_owned_versioned : release_owned_legacy);
   if (owner == nullptr) {
-    PyCapsule_SetName(capsule.ptr(), versioned ? dlpack::kVersionedName : dlpack::kLegacyName);
+    PyCapsule_SetName(capsule.ptr(), opened.versioned ? dlpack::kVersionedName : dlpack::kLegacyName);
     throw py::error_already_set();
   }
   py::object owned = py::reinterpret_steal<py::object>(owner);
   Py_INCREF(descr);  // steals it
   // numpy works out contiguity and alignment from the strides and the pointer, so a strided
   // tensor takes the one contiguous copy a strided array takes.
-  PyObject* array = PyArray_NewFromDescr(&PyArray_Type, descr, ndim, shape.data(),
-                                         tensor->strides != nullptr ? strides.data() : nullptr, data,
-                                         read_only ? 0 : NPY_ARRAY_WRITEABLE, nullptr);
+  PyObject* array = PyArray_NewFromDescr(
+      &PyArray_Type, descr, opened.tensor->ndim, layout.shape.data(),
+      opened.tensor->strides != nullptr ? layout.strides.data() : nullptr, data,
+      opened.read_only ? 0 : NPY_ARRAY_WRITEABLE, nullptr);
   if (array == nullptr) throw py::error_already_set();
   py::object result = py::reinterpret_steal<py::object>(array);
   if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(array), owned.release().ptr()) != 0)  // steals it
     throw py::error_already_set();
   return result;
+}
+
+}  // namespace
+
+py::object dlpack_view(py::handle obj, ONNXTensorElementDataType element, const std::string& what) {
+  py::object method = py::getattr(obj, "__dlpack__", py::none());
+  if (method.is_none()) return {};
+  check_device(obj, what);
+  // Until adopt() renames the capsule, the producer's capsule destructor still owns the tensor:
+  // every refusal up to there leaves it to that destructor.
+  py::object capsule = export_capsule(obj, method, what);
+  const Opened opened = open_capsule(capsule, obj, what);
+  check_element(*opened.tensor, element, obj, what);
+  PyArray_Descr* descr = numpy_descr(element, what);
+  Layout layout = layout_of(*opened.tensor, PyDataType_ELSIZE(descr), what);
+  if (layout.count == 0) {
+    // No buffer to share; the producer's capsule destructor deletes its tensor as it goes.
+    Py_INCREF(descr);  // steals it
+    PyObject* empty = PyArray_Empty(opened.tensor->ndim, layout.shape.data(), descr, 0);
+    if (empty == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(empty);
+  }
+  if (opened.tensor->data == nullptr) fail(Problem::Value, what + " (a " + type_name(obj) + ") has no data pointer");
+  return adopt(capsule, opened, descr, layout);
 }
 
 namespace {
