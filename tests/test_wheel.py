@@ -142,7 +142,8 @@ def dist() -> Dist:
         )
         assert make.returncode == 0, make.stdout[-6000:]
         built = _current_dist()
-        assert built is not None, f"make wheel left no sdist of this tree and a wheel for each of {sorted(INTERPRETERS)} in {DIST}"
+        wanted = sorted(INTERPRETERS)
+        assert built is not None, f"make wheel left no sdist of this tree and a wheel for each of {wanted} in {DIST}"
     return built
 
 

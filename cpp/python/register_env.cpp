@@ -35,8 +35,7 @@ the default environment, created on first use and kept for the life of the proce
 ``EnvError`` says which settings are live. Every session holds its environment, so an Env never
 dies under a session.
 )doc")
-      .def(py::init(&make_env),
-           py::kw_only(), py::arg("log_level") = "warning", py::arg("log_id") = "ortbind",
+      .def(py::init(&make_env), py::kw_only(), py::arg("log_level") = "warning", py::arg("log_id") = "ortbind",
            py::arg("global_thread_pools") = false, py::arg("intra_op_threads") = 0, py::arg("inter_op_threads") = 0,
            "__init__(self, *, log_level='warning', log_id='ortbind', global_thread_pools=False, intra_op_threads=0, "
            "inter_op_threads=0)\n--\n\nThe live environment with these settings, or a new one.")

@@ -182,10 +182,9 @@ py::object adopt(py::handle capsule, const Opened& opened, PyArray_Descr* descr,
   Py_INCREF(descr);  // steals it
   // numpy works out contiguity and alignment from the strides and the pointer, so a strided
   // tensor takes the one contiguous copy a strided array takes.
-  PyObject* array = PyArray_NewFromDescr(
-      &PyArray_Type, descr, opened.tensor->ndim, layout.shape.data(),
-      opened.tensor->strides != nullptr ? layout.strides.data() : nullptr, data,
-      opened.read_only ? 0 : NPY_ARRAY_WRITEABLE, nullptr);
+  PyObject* array = PyArray_NewFromDescr(&PyArray_Type, descr, opened.tensor->ndim, layout.shape.data(),
+                                         opened.tensor->strides != nullptr ? layout.strides.data() : nullptr, data,
+                                         opened.read_only ? 0 : NPY_ARRAY_WRITEABLE, nullptr);
   if (array == nullptr) throw py::error_already_set();
   py::object result = py::reinterpret_steal<py::object>(array);
   if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(array), owned.release().ptr()) != 0)  // steals it
